@@ -1,0 +1,144 @@
+"""Exit statuses and the errors that carry them.
+
+Every failure a user can meet is a :class:`WscliError` subclass whose class
+decides the exit status (SPEC "Exit codes"), so commands never pick numbers and
+the one-line rendering lives in one place.
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import IntEnum, unique
+from typing import IO, Any
+
+import click
+
+
+@unique
+class ExitStatus(IntEnum):
+    """SPEC.md's exit-code table, exactly."""
+
+    OK = 0
+    CHECK_FAILED = 1
+    USAGE = 2
+    REFUSED = 3
+    NAME_RESOLUTION = 4
+    TLS = 5
+    HANDSHAKE = 6
+    TIMEOUT = 7
+    CONNECTION_LOST = 8
+    INTERRUPTED = 130
+
+
+EXIT_CODE_HELP = """\b
+Exit codes:
+  0    success
+  1    a check failed: invalid messages, expectation not met
+  2    usage error
+  3    connection refused or host unreachable
+  4    name resolution failed
+  5    TLS failure
+  6    handshake rejected (HTTP status other than 101)
+  7    timeout (connect, idle, or fewer messages than asked in time)
+  8    connection lost or closed abnormally, protocol error
+  130  interrupted (Ctrl-C), after printing the summary"""
+
+
+class WscliError(click.ClickException):
+    """A failure with its exit status, rendered as one line on stderr.
+
+    ``wscli: error: <what failed> (<where>): <what to try>``
+    """
+
+    exit_code = ExitStatus.CHECK_FAILED
+
+    def __init__(self, message: str, *, where: str | None = None, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.where = where
+        self.hint = hint
+
+    def one_line(self) -> str:
+        text = f"wscli: error: {self.message}"
+        if self.where:
+            text += f" ({self.where})"
+        if self.hint:
+            text += f": {self.hint}"
+        return text
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        stream = file if file is not None else sys.stderr
+        try:
+            stream.write(self.one_line() + "\n")
+            stream.flush()
+        except (BrokenPipeError, ValueError):
+            pass
+
+
+class CheckFailed(WscliError):
+    """A check the user asked for did not pass (invalid messages, expectation not met)."""
+
+    exit_code = ExitStatus.CHECK_FAILED
+
+
+class BadUsage(WscliError):
+    """Options that cannot work together, a file that cannot be read, a bad schema."""
+
+    exit_code = ExitStatus.USAGE
+
+
+class ConnectionRefused(WscliError):
+    """Nothing accepted the TCP connection, or the host could not be reached."""
+
+    exit_code = ExitStatus.REFUSED
+
+
+class NameResolutionFailed(WscliError):
+    """DNS (or /etc/hosts) could not turn the host name into an address."""
+
+    exit_code = ExitStatus.NAME_RESOLUTION
+
+
+class TLSFailure(WscliError):
+    """The TLS handshake failed: certificate verification, protocol mismatch."""
+
+    exit_code = ExitStatus.TLS
+
+
+class HandshakeRejected(WscliError):
+    """The server answered the HTTP upgrade with a status other than 101."""
+
+    exit_code = ExitStatus.HANDSHAKE
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        where: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, where=where, hint=hint)
+        self.status = status
+
+
+class TimedOut(WscliError):
+    """A deadline passed: connect, idle, or not enough messages in time."""
+
+    exit_code = ExitStatus.TIMEOUT
+
+
+class ConnectionLost(WscliError):
+    """The connection dropped, closed abnormally, or broke the protocol."""
+
+    exit_code = ExitStatus.CONNECTION_LOST
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        close_code: int | None = None,
+        where: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, where=where, hint=hint)
+        self.close_code = close_code
