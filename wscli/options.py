@@ -1,0 +1,192 @@
+"""Click options shared by every command that connects, defined once.
+
+Grouped like websockets' ``connect()``: HTTP, TLS, proxy, timeouts, debug.
+The decorator folds them into one :class:`~wscli.connection.ConnectOptions`
+and a :class:`~wscli.tap.Tap`, so commands receive two values, not twenty.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from wscli.connection import DEFAULT_URL, ConnectOptions
+from wscli.tap import Redactor, Tap, environment_secrets
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]?)(i?b?)\s*$", re.IGNORECASE)
+
+
+class ByteSize(click.ParamType):  # type: ignore[type-arg]
+    """``65536``, ``64K``, ``16MiB``, ``1M``: sizes the way curl users write them."""
+
+    name = "size"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int):
+            return value
+        match = _SIZE.match(str(value))
+        if not match:
+            self.fail(f"{value!r} is not a size like 65536, 64K or 16M", param, ctx)
+        number, unit = float(match.group(1)), match.group(2).lower()
+        return int(number * {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}[unit])
+
+
+def _url_argument(function: F) -> F:
+    return click.argument("url", required=False, envvar="WSCLI_URL", metavar="[URL]")(function)
+
+
+_CONNECTION_PARAMS = (
+    # HTTP
+    click.option(
+        "-H",
+        "--header",
+        "headers",
+        multiple=True,
+        metavar="'NAME: VALUE'",
+        help="Extra upgrade request header (repeatable).",
+    ),
+    click.option("--origin", help="Origin header (sent only when given, like wscat/websocat)."),
+    click.option(
+        "--subprotocol", "subprotocols", multiple=True, help="Offer a subprotocol (repeatable)."
+    ),
+    click.option(
+        "--token", envvar="WSCLI_TOKEN", help="Bearer token, sent as 'Authorization: Bearer'."
+    ),
+    # TLS
+    click.option(
+        "-k", "--insecure", is_flag=True, help="Do not verify the server certificate (wss://)."
+    ),
+    click.option("--cacert", type=click.Path(dir_okay=False), help="Trust this CA bundle (PEM)."),
+    click.option("--cert", type=click.Path(dir_okay=False), help="Client certificate (PEM)."),
+    click.option("--key", type=click.Path(dir_okay=False), help="Client certificate's key (PEM)."),
+    # Proxy
+    click.option("--proxy", metavar="URL", help="http:// or socks5:// proxy (default: env)."),
+    click.option("--no-proxy", is_flag=True, help="Ignore proxy environment variables."),
+    # Timeouts and limits
+    click.option(
+        "--connect-timeout",
+        type=click.FloatRange(min=0, min_open=True),
+        default=10.0,
+        show_default=True,
+        metavar="SECONDS",
+        help="Give up on TCP, TLS and the upgrade after this long.",
+    ),
+    click.option(
+        "--max-size",
+        type=ByteSize(),
+        default="16M",
+        show_default=True,
+        help="Largest frame accepted; a bigger one ends with exit 8.",
+    ),
+    click.option(
+        "--ping-interval",
+        type=click.FloatRange(min=0),
+        default=20.0,
+        show_default=True,
+        metavar="SECONDS",
+        help="Heartbeat ping period (0 disables).",
+    ),
+    click.option(
+        "--ping-timeout",
+        type=click.FloatRange(min=0, min_open=True),
+        default=20.0,
+        show_default=True,
+        metavar="SECONDS",
+        help="Declare the peer dead when nothing arrives this long after a ping.",
+    ),
+    # Debug tap
+    click.option(
+        "-v", "--verbose", is_flag=True, help="Print the handshake and every frame to stderr."
+    ),
+    click.option(
+        "--tap",
+        "tap_file",
+        type=click.Path(dir_okay=False, writable=True),
+        help="Write the handshake and every frame, whole, to a recording file.",
+    ),
+    click.option(
+        "--no-redact", is_flag=True, help="Keep tokens, cookies and credentials in tap output."
+    ),
+)
+
+_CONNECTION_KEYS = (
+    "url",
+    "headers",
+    "origin",
+    "subprotocols",
+    "token",
+    "insecure",
+    "cacert",
+    "cert",
+    "key",
+    "proxy",
+    "no_proxy",
+    "connect_timeout",
+    "max_size",
+    "ping_interval",
+    "ping_timeout",
+    "verbose",
+    "tap_file",
+    "no_redact",
+)
+
+
+def build_connection(values: dict[str, Any]) -> tuple[ConnectOptions, Tap]:
+    """Fold the raw option values into connection options and a tap."""
+    url = values["url"] or os.environ.get("WSCLI_URL") or DEFAULT_URL
+    options = ConnectOptions(
+        url=url,
+        headers=tuple(values["headers"]),
+        origin=values["origin"],
+        subprotocols=tuple(values["subprotocols"]),
+        token=values["token"],
+        insecure=values["insecure"],
+        cacert=values["cacert"],
+        cert=values["cert"],
+        key=values["key"],
+        proxy=values["proxy"],
+        no_proxy=values["no_proxy"],
+        connect_timeout=values["connect_timeout"],
+        max_size=values["max_size"] or None,
+        ping_interval=values["ping_interval"] or None,
+        ping_timeout=values["ping_timeout"],
+    )
+    secrets = [options.token or "", *environment_secrets()]
+    for raw in options.headers:
+        name, _, value = raw.partition(":")
+        if name.strip().lower() in ("authorization", "cookie", "proxy-authorization"):
+            secrets.append(value.strip().split(" ", 1)[-1])
+    for candidate in (url, options.proxy or ""):
+        from urllib.parse import urlsplit
+
+        password = urlsplit(candidate).password
+        if password:
+            secrets.append(password)
+    redactor = Redactor(secrets, enabled=not values["no_redact"])
+    tap = Tap(verbose=values["verbose"], tap_file=values["tap_file"], url=url, redactor=redactor)
+    return options, tap
+
+
+def connection_options(function: F) -> F:
+    """Add the URL argument and every connection option; pass ``conn`` and ``tap``."""
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        values = {key: kwargs.pop(key) for key in _CONNECTION_KEYS}
+        options, tap = build_connection(values)
+        try:
+            return function(*args, conn=options, tap=tap, **kwargs)
+        finally:
+            tap.close()
+
+    decorated: Any = wrapper
+    for param in reversed(_CONNECTION_PARAMS):
+        decorated = param(decorated)
+    return _url_argument(decorated)  # type: ignore[no-any-return]
