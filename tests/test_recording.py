@@ -1,0 +1,60 @@
+"""The recording format: header, frames, events, flushed line by line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from wscli.errors import BadUsage
+from wscli.frames import OP_BINARY, OP_CLOSE, OP_TEXT
+from wscli.recording import RecordingWriter, frame_payload, read_recording
+
+
+def test_round_trip(tmp_path: Path) -> None:
+    """Text, binary, close frames and events come back as written."""
+    path = tmp_path / "rec.jsonl"
+    writer = RecordingWriter(path, "ws://example.test/x")
+    writer.frame("in", OP_TEXT, b'{"a": 1}')
+    writer.frame("in", OP_BINARY, b"\x00\x01")
+    writer.frame("out", OP_CLOSE, b"\x03\xe8bye")
+    writer.event("reconnect", attempt=2)
+    # Flushed per line: readable before close.
+    lines = path.read_text().splitlines()
+    assert len(lines) == 5
+    writer.close()
+    recording = read_recording(path)
+    assert recording.url == "ws://example.test/x"
+    items = [obj for _, obj in recording.lines]
+    assert items[0]["text"] == '{"a": 1}' and items[0]["dir"] == "in"
+    assert frame_payload(items[1]) == b"\x00\x01" and items[1]["op"] == "binary"
+    assert items[2]["code"] == 1000 and items[2]["reason"] == "bye"
+    assert items[3]["event"] == "reconnect"
+    assert all(isinstance(obj["t"], float) for obj in items)
+    header = json.loads(lines[0])
+    assert header["wscli"] == "recording" and header["version"] == 1
+
+
+def test_invalid_utf8_text_is_kept_as_b64(tmp_path: Path) -> None:
+    """A text frame that is not UTF-8 is stored losslessly as b64."""
+    path = tmp_path / "rec.jsonl"
+    writer = RecordingWriter(path, "ws://x")
+    writer.frame("in", OP_TEXT, b"\xff")
+    writer.close()
+    ((_, obj),) = list(read_recording(path).lines)
+    assert frame_payload(obj) == b"\xff"
+
+
+def test_not_a_recording(tmp_path: Path) -> None:
+    """A file without the header is refused with a clear error."""
+    path = tmp_path / "plain.jsonl"
+    path.write_text('{"type": "error"}\n')
+    with pytest.raises(BadUsage):
+        read_recording(path)
+
+
+def test_unwritable_path_is_a_usage_error(tmp_path: Path) -> None:
+    """A recording that cannot be created is reported, not a traceback."""
+    with pytest.raises(BadUsage):
+        RecordingWriter(tmp_path / "missing" / "rec.jsonl", "ws://x")
