@@ -17,18 +17,30 @@ import click
 from wscli import __version__
 from wscli.errors import EXIT_CODE_HELP, ExitStatus
 
-# A literal map, not a directory scan: root --help imports exactly these.
-LAZY_COMMANDS: dict[str, str] = {
-    "tail": "wscli.commands.tail:tail",
-    "validate": "wscli.commands.validate:validate",
-    "serve": "wscli.commands.serve:serve",
+# A literal map, not a directory scan, with each command's one-line summary so
+# that root --help lists the commands without importing any of them.
+LAZY_COMMANDS: dict[str, tuple[str, str]] = {
+    "tail": (
+        "wscli.commands.tail:tail",
+        "Stream messages: pretty on a terminal, JSON Lines in a pipe.",
+    ),
+    "validate": (
+        "wscli.commands.validate:validate",
+        "Check messages against the schema: files, stdin or a live URL.",
+    ),
+    "serve": (
+        "wscli.commands.serve:serve",
+        "Run the simulated sensor backend, with fault injection.",
+    ),
 }
 
 
 class LazyGroup(click.Group):
     """A group that imports a subcommand's module only when it is needed."""
 
-    def __init__(self, *args: Any, lazy_commands: dict[str, str], **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, lazy_commands: dict[str, tuple[str, str]], **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.lazy_commands = lazy_commands
 
@@ -37,11 +49,16 @@ class LazyGroup(click.Group):
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in self.lazy_commands:
-            module_name, attr = self.lazy_commands[cmd_name].split(":")
+            module_name, attr = self.lazy_commands[cmd_name][0].split(":")
             command = getattr(importlib.import_module(module_name), attr)
             assert isinstance(command, click.Command)
             return command
         return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, self.lazy_commands[name][1]) for name in sorted(self.lazy_commands)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
 
 @dataclass

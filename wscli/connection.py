@@ -12,10 +12,7 @@ import errno
 import math
 import os
 import random
-import socket
-import ssl
 import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -144,6 +141,9 @@ def classify(exc: BaseException, options: ConnectOptions) -> WscliError:
 
     Commands never catch websocket-client exceptions; everything funnels here.
     """
+    import socket
+    import ssl
+
     import websocket
 
     from wscli.transport import FrameTooLarge
@@ -236,6 +236,8 @@ def classify(exc: BaseException, options: ConnectOptions) -> WscliError:
 
 
 def _classify_dns(exc: BaseException, host: str) -> WscliError:
+    import socket
+
     code = getattr(exc, "errno", None)
     if code == socket.EAI_AGAIN:
         return NameResolutionFailed(
@@ -252,6 +254,8 @@ def _classify_dns(exc: BaseException, host: str) -> WscliError:
 
 
 def _ssl_options(options: ConnectOptions) -> dict[str, Any]:
+    import ssl
+
     for label, path in (("--cacert", options.cacert), ("--cert", options.cert)):
         if path and not os.path.isfile(path):
             raise BadUsage(f"{label} {path}: no such file")
@@ -278,6 +282,8 @@ def _proxy_options(options: ConnectOptions) -> dict[str, Any]:
     ``http(s)_proxy`` and always as HTTP, while users also set ``all_proxy`` and
     ``socks5://`` URLs.
     """
+    import urllib.request
+
     if options.no_proxy:
         # websocket-client reads http(s)_proxy itself whenever no proxy host is
         # passed, and offers no switch to stop it: drop them for this process.
@@ -484,7 +490,7 @@ class Stream:
         self.reconnects = 0
         self.close_code: int | None = None
         self.close_reason = ""
-        self._delivered = 0
+        self._delivered = False  # since the last drop
         self._failures = 0
 
     def connect(self) -> None:
@@ -539,7 +545,7 @@ class Stream:
         while True:
             ws.deadline = min(next_ping, pong_due, idle_due, end_at)
             try:
-                opcode, frame = ws.recv_data_frame(True)
+                opcode, frame = ws.next_frame()
             except websocket.WebSocketTimeoutException:
                 now = monotonic()
                 if now >= end_at:
@@ -568,14 +574,15 @@ class Stream:
             except Exception as exc:  # every library/socket failure is a drop
                 raise _Dropped(classify(exc, options)) from exc
             pong_due = inf
+            data = frame.data
+            payload: bytes = data if isinstance(data, bytes) else data.encode("utf-8")
             if opcode == OP_TEXT or opcode == OP_BINARY:
-                data = frame.data
                 if idle:
                     idle_due = monotonic() + idle
-                self._delivered += 1
-                yield opcode, data if isinstance(data, bytes) else data.encode("utf-8")
+                self._delivered = True
+                yield opcode, payload
             elif opcode == OP_CLOSE:
-                code, reason = parse_close_payload(frame.data)
+                code, reason = parse_close_payload(payload)
                 self.close_code, self.close_reason = code, reason
                 ws.shutdown()
                 if code is None or code in NORMAL_CLOSE_CODES:
@@ -610,7 +617,7 @@ class Stream:
             raise error
         if self._delivered:
             self._failures = 0
-            self._delivered = 0
+            self._delivered = False
         cause = describe_close(getattr(error, "close_code", None) or ABNORMAL_CLOSURE)
         while True:
             self._failures += 1
