@@ -8,6 +8,7 @@ with ``is_tty=True/False`` instead of faking terminals (httpie's Environment).
 from __future__ import annotations
 
 import base64
+import io
 import json
 import os
 import sys
@@ -43,7 +44,7 @@ class Output:
         color: str = "auto",
         env: Mapping[str, str] | None = None,
     ) -> None:
-        self.out: IO[bytes] = stdout if stdout is not None else sys.stdout.buffer
+        self.out: IO[bytes] = stdout if stdout is not None else _buffered_stdout()
         self.err: IO[str] = stderr if stderr is not None else sys.stderr
         self.is_tty = _isatty(self.out) if is_tty is None else is_tty
         self.err_is_tty = _isatty(self.err) if err_is_tty is None else err_is_tty
@@ -96,6 +97,17 @@ class Output:
             self.err.flush()
         except (BrokenPipeError, ValueError):
             pass
+
+
+def _buffered_stdout() -> IO[bytes]:
+    """stdout's bytes, buffered even under PYTHONUNBUFFERED (one write per message
+    otherwise); wscli flushes before every wait on the network, so a quiet stream
+    is never held back."""
+    out = sys.stdout.buffer
+    if isinstance(out, io.RawIOBase):
+        raw = io.FileIO(out.fileno(), "wb", closefd=False)
+        return io.BufferedWriter(raw, buffer_size=64 * 1024)
+    return out
 
 
 def _isatty(stream: Any) -> bool:
@@ -164,7 +176,7 @@ class MessageRenderer:
             return self._field(obj)
         mode = self.mode
         if mode == "jsonl":
-            if b"\n" in data or b"\r" in data:
+            if b"\n" in data:
                 data = json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode()
             self.write(data + b"\n")
         elif mode == "raw":

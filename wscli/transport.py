@@ -34,12 +34,30 @@ class FrameTooLarge(websocket.WebSocketException):
 
 
 class LimitedFrameBuffer(frame_buffer):
-    """Rejects an oversized frame from its header, before reading the payload."""
+    """The library's frame parser, fed straight from the socket's read buffer.
 
-    def __init__(self, recv_fn: Callable[[int], bytes], max_size: int | None) -> None:
+    ``recv_strict`` is the parser's only way to get bytes. When the bytes it asks
+    for are already buffered, they are sliced out directly instead of going
+    through the library's generic gather-and-join; otherwise the library's own
+    ``recv_strict`` runs as usual (it keeps partial reads across timeouts).
+    Header, length, mask, ``ABNF`` construction and validation stay the library's.
+    """
+
+    def __init__(self, owner: BufferedWebSocket, max_size: int | None) -> None:
         # UTF-8 is checked by the caller with bytes.decode (C), not per byte in Python.
-        super().__init__(recv_fn, skip_utf8_validation=True)
+        super().__init__(owner._recv, skip_utf8_validation=True)
+        self.owner = owner
         self.max_size = max_size
+
+    def recv_strict(self, bufsize: int) -> bytes:
+        if not self.recv_buffer:
+            owner = self.owner
+            pos = owner._rpos
+            end = pos + bufsize
+            if end <= len(owner._rbuf):
+                owner._rpos = end
+                return owner._rbuf[pos:end]
+        return super().recv_strict(bufsize)
 
     def recv_length(self) -> None:
         super().recv_length()
@@ -54,9 +72,9 @@ class BufferedWebSocket(websocket.WebSocket):
         kwargs.setdefault("skip_utf8_validation", True)
         kwargs.setdefault("enable_multithread", False)
         super().__init__(**kwargs)
-        self.frame_buffer = LimitedFrameBuffer(self._recv, max_size)
         self._rbuf = b""
         self._rpos = 0
+        self.frame_buffer: LimitedFrameBuffer = LimitedFrameBuffer(self, max_size)
         # Monotonic time after which a read that would block raises a timeout.
         self.deadline: float | None = None
         # Called when the buffer is empty and the next read may block.
@@ -104,6 +122,39 @@ class BufferedWebSocket(websocket.WebSocket):
 
     def has_buffered(self) -> bool:
         return len(self._rbuf) > self._rpos
+
+    def next_frame(self) -> tuple[int, ABNF]:
+        """``recv_data_frame(control_frame=True)`` with a fast lane for whole data frames.
+
+        An unfragmented text or binary frame (nearly every frame of a sensor
+        stream) is returned as soon as it is parsed; fragments, pings (answered
+        with a pong) and closes (answered with a close) take the same steps as
+        the library's ``recv_data_frame``, using its own continuation buffer.
+        """
+        cont = self.cont_frame
+        while True:
+            frame = self.recv_frame()
+            opcode = frame.opcode
+            if opcode == ABNF.OPCODE_TEXT or opcode == ABNF.OPCODE_BINARY or opcode == 0:
+                if frame.fin and opcode != 0 and not cont.recving_frames:
+                    return opcode, frame
+                cont.validate(frame)
+                cont.add(frame)
+                limit = self.frame_buffer.max_size
+                if limit is not None and cont.cont_data and len(cont.cont_data[1]) > limit:
+                    raise FrameTooLarge(len(cont.cont_data[1]), limit)
+                if cont.is_fire(frame):
+                    return cont.extract(frame)
+            elif opcode == ABNF.OPCODE_CLOSE:
+                self.send_close()
+                return opcode, frame
+            elif opcode == ABNF.OPCODE_PING:
+                if len(frame.data) >= 126:
+                    raise websocket.WebSocketProtocolException("Ping message is too long")
+                self.pong(frame.data)
+                return opcode, frame
+            elif opcode == ABNF.OPCODE_PONG:
+                return opcode, frame
 
 
 class TappedWebSocket(BufferedWebSocket):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from contextlib import ExitStack
@@ -15,6 +14,7 @@ from wscli.connection import ConnectOptions, ServerClosed, Stream, StreamEvent, 
 from wscli.errors import EXIT_CODE_HELP, BadUsage, CheckFailed, ExitStatus, TimedOut, WscliError
 from wscli.filters import MessageFilter, parse_field_path
 from wscli.frames import OP_TEXT, describe_close
+from wscli.messages import Malformed, parse_json
 from wscli.options import connection_options
 from wscli.render import MODES, MessageRenderer, Output, StreamStats, print_stats_table
 from wscli.tap import Tap
@@ -258,47 +258,42 @@ class TailRun:
             self.output.note(f"wscli: {self.stats.one_line()}")
 
     def _loop(self, stream: Stream) -> None:
-        loads = json.loads
+        """The hot path: everything per message is a local name or a C call."""
         renderer, recorder, validator = self.renderer, self.recorder, self.validator
         mfilter, stats, count = self.filter, self.stats, self.count
-        by_type = stats.by_type
-        now = time.time
-        shown = 0
+        emit, by_type, now = renderer.message, stats.by_type, time.time
+        skip_non_json = mfilter is not None or renderer.field_path is not None
+        text_op = OP_TEXT
         for opcode, data in stream:
             stats.total += 1
             stats.last_message_at = now()
             if recorder is not None:
                 recorder.frame("in", opcode, data)
-            if opcode == OP_TEXT:
+            if opcode == text_op:
                 try:
-                    obj = loads(data.decode("utf-8"))
-                except UnicodeDecodeError:
-                    self._malformed(data, "invalid UTF-8")
-                    obj = _SKIP
-                except ValueError as exc:
-                    self._malformed(data, f"not JSON: {exc}")
-                    obj = _SKIP
-                if obj is not _SKIP:
+                    obj = parse_json(data)
+                except Malformed as exc:
+                    self._malformed(data, exc.reason)
+                    if skip_non_json:
+                        continue
+                else:
                     kind = obj.get("type") if type(obj) is dict else None
-                    by_type[kind if isinstance(kind, str) else "(other)"] += 1
+                    by_type[kind if type(kind) is str else "(other)"] += 1
                     if mfilter is not None and not mfilter.matches(obj):
                         continue
                     problems = None
                     if validator is not None and not validator.is_valid(obj):
                         problems = validator.problems(obj)
                         self._invalid(obj, problems)
-                    if not renderer.message(data, obj, problems):
+                    if not emit(data, obj, problems):
                         continue
-                elif mfilter is not None or renderer.field_path is not None:
-                    continue
             else:
                 stats.binary += 1
-                if mfilter is not None or renderer.field_path is not None:
+                if skip_non_json:
                     continue
                 renderer.binary(data)
-            shown += 1
-            stats.shown = shown
-            if count is not None and shown >= count:
+            stats.shown += 1
+            if count is not None and stats.shown >= count:
                 return
 
     def _malformed(self, data: bytes, reason: str) -> None:
@@ -323,6 +318,3 @@ class TailRun:
             raise CheckFailed(f"message #{number}{label} is invalid at {detail}")
         if not self.pretty:
             self.output.note(f"wscli: message #{number}{label} is invalid at {detail}")
-
-
-_SKIP: Any = object()
