@@ -121,3 +121,10 @@ def test_unwritable_record_is_usage_error(serve: Any, tmp_path: Path) -> None:
     server = serve()
     result = run_wscli("tail", server.url, "--record", str(tmp_path / "no" / "r.jsonl"), expect=2)
     assert "cannot write recording" in one_line(result.stderr)
+
+
+def test_unaccepted_subprotocol_exits_6_with_hint(serve: Any) -> None:
+    """Offering a subprotocol the server ignores is a handshake failure that says so."""
+    server = serve()
+    result = run_wscli("tail", server.url, "-n", "1", "--subprotocol", "sensor.v2", expect=6)
+    assert "subprotocols (sensor.v2)" in one_line(result.stderr)

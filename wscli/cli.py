@@ -9,7 +9,6 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-from dataclasses import dataclass
 from typing import Any
 
 import click
@@ -61,12 +60,17 @@ class LazyGroup(click.Group):
             formatter.write_dl(rows)
 
 
-@dataclass
 class AppState:
-    """What the root group knows; subcommands read it through ``pass_state``."""
+    """What the root group knows; subcommands read it through ``pass_state``.
 
-    color: str = "auto"
-    traceback: bool = False
+    A plain class, not a dataclass: importing dataclasses costs ``--help`` time.
+    """
+
+    __slots__ = ("color", "traceback")
+
+    def __init__(self, color: str = "auto", traceback: bool = False) -> None:
+        self.color = color
+        self.traceback = traceback
 
 
 pass_state = click.make_pass_decorator(AppState, ensure=True)

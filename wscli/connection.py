@@ -223,6 +223,14 @@ def classify(exc: BaseException, options: ConnectOptions) -> WscliError:
         text = str(exc)
         if "SSL" in text or "certificate" in text:
             return TLSFailure(text, where=where, hint="check --cacert/--cert/--key files")
+        if options.subprotocols and "Invalid WebSocket Header" in text:
+            offered = ", ".join(options.subprotocols)
+            return HandshakeRejected(
+                "handshake failed: the upgrade response was not acceptable",
+                where=where,
+                hint=f"the server selected none of the offered subprotocols ({offered}),"
+                " or sent wrong upgrade headers: try without --subprotocol",
+            )
         return HandshakeRejected(
             f"handshake failed: {text}",
             where=where,
@@ -409,7 +417,7 @@ def open_connection(
 class StreamEvent:
     """Something the user should hear about on stderr (drop, reconnect)."""
 
-    kind: str  # "disconnected" | "reconnected"
+    kind: str  # "disconnected" | "retrying" | "reconnected"
     cause: str = ""
     attempt: int = 0
     retries: int = 0
@@ -452,8 +460,10 @@ def backoff_delay(attempt: int, base: float, cap: float, rng: random.Random) -> 
 
 
 def is_retryable(error: WscliError) -> bool:
-    """Transient failures are worth another attempt; auth, TLS and DNS are not."""
-    if isinstance(error, (ConnectionRefused, ConnectionLost, TimedOut)):
+    """Transient failures are worth another attempt; auth, TLS, DNS and size are not."""
+    if isinstance(error, ConnectionLost):
+        return error.close_code != 1009  # the same oversized frame would come again
+    if isinstance(error, (ConnectionRefused, TimedOut)):
         return True
     if isinstance(error, HandshakeRejected):
         return error.status is not None and (error.status >= 500 or error.status == 429)
@@ -572,7 +582,8 @@ class Stream:
                     next_ping = now + interval if interval else inf
                 continue
             except Exception as exc:  # every library/socket failure is a drop
-                raise _Dropped(classify(exc, options)) from exc
+                error = classify(exc, options)
+                raise _Dropped(error, retryable=is_retryable(error)) from exc
             pong_due = inf
             data = frame.data
             payload: bytes = data if isinstance(data, bytes) else data.encode("utf-8")
@@ -619,16 +630,17 @@ class Stream:
             self._failures = 0
             self._delivered = False
         cause = describe_close(getattr(error, "close_code", None) or ABNORMAL_CLOSURE)
+        first_error = error
         while True:
             self._failures += 1
             attempt = self._failures
             if attempt > policy.retries:
-                raise error
+                raise self._gave_up(first_error, error, policy.retries)
             delay = backoff_delay(attempt, policy.backoff, policy.backoff_cap, self.rng)
             self._emit(
                 StreamEvent(
-                    "disconnected",
-                    cause=cause,
+                    "disconnected" if error is first_error else "retrying",
+                    cause=cause if error is first_error else error.message,
                     attempt=attempt,
                     retries=policy.retries,
                     delay=delay,
@@ -658,6 +670,18 @@ class Stream:
                 )
             )
             return True
+
+    @staticmethod
+    def _gave_up(first: WscliError, last: WscliError, retries: int) -> WscliError:
+        """The stream is lost for good: exit 8, saying what the last attempt met."""
+        if retries == 0 or last is first:
+            return first
+        return ConnectionLost(
+            f"{first.message}; gave up after {retries} reconnect attempts (last: {last.message})",
+            close_code=getattr(first, "close_code", None),
+            where=first.where,
+            hint=last.hint,
+        )
 
     def _emit(self, event: StreamEvent) -> None:
         if self.on_event is not None:

@@ -209,6 +209,11 @@ class TailRun:
                 f"wscli: connection lost ({event.cause}); reconnecting in {event.delay:.1f} s"
                 f" (attempt {event.attempt}/{event.retries})"
             )
+        elif event.kind == "retrying":
+            self.output.note(
+                f"wscli: reconnect failed ({event.cause}); retrying in {event.delay:.1f} s"
+                f" (attempt {event.attempt}/{event.retries})"
+            )
         elif event.kind == "reconnected":
             self.stats.reconnects += 1
             self.output.note(
