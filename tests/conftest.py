@@ -86,6 +86,7 @@ def run_wscli(
     timeout: float = 30.0,
     input: str | None = None,
     env: dict[str, str] | None = None,
+    allow_traceback: bool = False,
 ) -> CliResult:
     """Run the installed entry point as a subprocess, the way users do."""
     proc = subprocess.run(
@@ -98,7 +99,7 @@ def run_wscli(
         env=env or clean_env(),
     )
     out = CliResult(proc.returncode, proc.stdout, proc.stderr, _parse_lines(proc.stdout))
-    assert "Traceback" not in out.stderr, out.stderr
+    assert allow_traceback or "Traceback" not in out.stderr, out.stderr
     if expect is not None:
         assert out.exit_code == expect, (out.exit_code, out.stderr, out.stdout[-2000:])
     return out

@@ -53,3 +53,14 @@ def test_root_help_lists_every_command_and_exit_codes() -> None:
     for command in LAZY_COMMANDS:
         assert command in result.stdout
     assert "130" in result.stdout
+
+
+def test_traceback_flag_shows_the_underlying_error(free_port: int) -> None:
+    """--traceback prints the library's exception chain before the one-line error."""
+    from tests.conftest import run_wscli
+
+    result = run_wscli(
+        "--traceback", "tail", f"ws://127.0.0.1:{free_port}/", expect=3, allow_traceback=True
+    )
+    assert "ConnectionRefusedError" in result.stderr
+    assert result.stderr.splitlines()[-1].startswith("wscli: error: connection refused")

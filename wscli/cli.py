@@ -125,12 +125,16 @@ def main(argv: list[str] | None = None) -> None:
     try:
         # make_context/invoke rather than cli.main(): Click's main turns a closed
         # pipe into exit 1 even with standalone_mode=False.
-        with cli.make_context("wscli", args) as ctx:
+        with cli.make_context("wscli", list(args)) as ctx:  # click consumes the list
             result = cli.invoke(ctx)
         code = int(result) if isinstance(result, int) else ExitStatus.OK
     except click.exceptions.Exit as exc:
         code = exc.exit_code
     except click.ClickException as exc:
+        if exc.__cause__ is not None and _wants_traceback(args):
+            import traceback
+
+            traceback.print_exception(exc.__cause__)
         exc.show()
         code = exc.exit_code
     except (click.Abort, KeyboardInterrupt):
