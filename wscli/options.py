@@ -178,15 +178,40 @@ def connection_options(function: F) -> F:
     """Add the URL argument and every connection option; pass ``conn`` and ``tap``."""
 
     @functools.wraps(function)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        values = {key: kwargs.pop(key) for key in _CONNECTION_KEYS}
-        options, tap = build_connection(values)
+    def wrapper(*args: Any, conn_values: dict[str, Any], **kwargs: Any) -> Any:
+        options, tap = build_connection(conn_values)
         try:
             return function(*args, conn=options, tap=tap, **kwargs)
         finally:
             tap.close()
 
-    decorated: Any = wrapper
-    for param in reversed(_CONNECTION_PARAMS):
-        decorated = param(decorated)
-    return _url_argument(decorated)  # type: ignore[no-any-return]
+    return connection_params()(wrapper)  # type: ignore[return-value]
+
+
+# -- connection options without the URL argument --------------------------------------------
+
+
+def connection_params(*, without_url: bool = False) -> Callable[[F], F]:
+    """Add every connection option, but leave folding them to the command.
+
+    For commands whose positional arguments are not a single URL (``validate`` takes
+    SOURCES, some of which may be URLs): the command receives the raw values as one
+    ``conn_values`` dict and calls :func:`build_connection` once it knows which URL to
+    open, so no tap file is created when nothing connects. With ``without_url=True`` no
+    URL argument is added and ``conn_values["url"]`` is ``None``.
+    """
+    keys = tuple(key for key in _CONNECTION_KEYS if not (without_url and key == "url"))
+
+    def decorate(function: F) -> F:
+        @functools.wraps(function)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            values: dict[str, Any] = {key: kwargs.pop(key) for key in keys}
+            values.setdefault("url", None)
+            return function(*args, conn_values=values, **kwargs)
+
+        decorated: Any = wrapper
+        for param in reversed(_CONNECTION_PARAMS):
+            decorated = param(decorated)
+        return decorated if without_url else _url_argument(decorated)  # type: ignore[no-any-return]
+
+    return decorate

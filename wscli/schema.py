@@ -369,7 +369,7 @@ def _explain(errors: Iterable[ValidationError], msg_type: str | None) -> list[Pr
     found: list[tuple[tuple[str, ...], str, bool]] = []
     for error in errors:
         leaf = best_match([error]) or error
-        for parts, reason in _describe(leaf):
+        for parts, reason in _describe(leaf, msg_type is not None):
             found.append((parts, reason, leaf.validator == "type"))
     typed = {parts for parts, _, is_type in found if is_type}
     seen: set[tuple[tuple[str, ...], str]] = set()
@@ -382,7 +382,9 @@ def _explain(errors: Iterable[ValidationError], msg_type: str | None) -> list[Pr
     return [problem for _, problem in sorted(problems, key=lambda item: item[0])]
 
 
-def _describe(error: ValidationError) -> Iterator[tuple[tuple[str, ...], str]]:
+def _describe(
+    error: ValidationError, message: bool = True
+) -> Iterator[tuple[tuple[str, ...], str]]:
     """One error in plain words, with the path it is about (may yield several)."""
     parts = tuple(str(p) for p in error.absolute_path)
     keyword, expected, value = error.validator, error.validator_value, error.instance
@@ -396,17 +398,24 @@ def _describe(error: ValidationError) -> Iterator[tuple[tuple[str, ...], str]]:
     if keyword in ("anyOf", "oneOf") and error.context:
         options = sorted(
             {
-                _reason(str(e.validator), e.validator_value, e.instance, parts) or e.message
+                _reason(str(e.validator), e.validator_value, e.instance, parts, message)
+                or e.message
                 for e in error.context
             }
         )
         yield parts, f"matches none of the allowed forms ({' | '.join(options)})"
         return
-    yield parts, _reason(str(keyword), expected, value, parts) or error.message
+    yield parts, _reason(str(keyword), expected, value, parts, message) or error.message
 
 
-def _reason(keyword: str, expected: Any, value: Any, parts: tuple[str, ...]) -> str | None:
-    """The sentence for one failed keyword, or ``None`` to keep jsonschema's own."""
+def _reason(
+    keyword: str, expected: Any, value: Any, parts: tuple[str, ...], message: bool = True
+) -> str | None:
+    """The sentence for one failed keyword, or ``None`` to keep jsonschema's own.
+
+    ``message`` is False when explaining a schema (``check_schema``): its ``/type`` is a
+    keyword there, not the envelope's message type.
+    """
     bounds = {
         "minimum": "at least",
         "maximum": "at most",
@@ -416,7 +425,7 @@ def _reason(keyword: str, expected: Any, value: Any, parts: tuple[str, ...]) -> 
     if keyword == "type":
         wanted = expected if isinstance(expected, list) else [expected]
         return f"expected {' or '.join(map(str, wanted))}, got {_got(value)}"
-    if keyword == "enum" and parts == ("type",) and isinstance(value, str):
+    if keyword == "enum" and parts == ("type",) and isinstance(value, str) and message:
         names = ", ".join(sorted(map(str, expected)))
         return f"unknown message type {_show(value)} (expected one of: {names})"
     if keyword == "enum":
