@@ -1,0 +1,346 @@
+"""``wscli validate``: check recordings, JSON files, pipes and live streams against a schema.
+
+Thin on purpose: sources (:mod:`wscli.sources`) read, the tally
+(:mod:`wscli.validation`) checks and counts, reports (:mod:`wscli.reports`) write;
+this file parses options, wires them together and decides the exit status.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from contextlib import ExitStack
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from wscli.cli import AppState, pass_state
+from wscli.errors import EXIT_CODE_HELP, BadUsage, ExitStatus, WscliError
+from wscli.options import connection_params
+
+if TYPE_CHECKING:
+    from wscli.render import Output
+    from wscli.sources import FileSource, UrlSource
+    from wscli.validation import Checker, Tally
+
+BUILTIN_SCHEMA = "built-in sensor_stream.schema.json"
+
+
+@click.command(epilog=EXIT_CODE_HELP)
+@click.argument("sources", nargs=-1, metavar="[SOURCE]...")
+@click.option(
+    "--schema",
+    "schema_file",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="JSON Schema (2020-12 or draft-07) to check against; default: the built-in one."
+    " Relative $refs resolve beside it, never over the network.",
+)
+@click.option("--strict", is_flag=True, help="Also reject properties the schema does not name.")
+@click.option(
+    "--check-schema",
+    "check_file",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="Check a JSON Schema itself and say what is wrong where (exit 0 or 2).",
+)
+@click.option(
+    "-o",
+    "--output",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text for people; json is one document with the summary and every problem.",
+)
+@click.option(
+    "--junit",
+    "junit_file",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="Also write JUnit XML: one test case per message type.",
+)
+@click.option(
+    "--max-errors",
+    type=click.IntRange(min=0),
+    metavar="N",
+    help="List at most N failing messages; the counts stay exact.",
+)
+@click.option("-q", "--quiet", is_flag=True, help="Text report: the summary line only.")
+@click.option(
+    "-n", "--count", type=click.IntRange(min=1), help="URL sources: stop after N messages."
+)
+@click.option(
+    "--duration",
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="SECONDS",
+    help="URL sources: stop after this long.",
+)
+@connection_params(without_url=True)
+@pass_state
+def validate(
+    state: AppState,
+    conn_values: dict[str, Any],
+    sources: tuple[str, ...],
+    schema_file: str | None,
+    strict: bool,
+    check_file: str | None,
+    fmt: str,
+    junit_file: str | None,
+    max_errors: int | None,
+    quiet: bool,
+    count: int | None,
+    duration: float | None,
+) -> None:
+    """Check messages against the stream's JSON Schema; exit 1 if any is invalid.
+
+    SOURCE is a file (a wscli recording, JSON Lines, a JSON array or pretty-printed
+    JSON, told apart by content), - for stdin (the default when piped), or a ws://
+    or wss:// URL validated live until -n, --duration or the server's close.
+    Each problem is reported at its place (file:line, file[index], <stdin>:line,
+    URL#n) with the message type, the JSON path and the reason, then a summary by
+    type. Input that is not a JSON message (not JSON, not UTF-8, a truncated last
+    line, a binary frame, an empty file) counts as malformed. No messages at all is
+    a failure too: a check that saw nothing did not pass.
+
+    \b
+    Examples:
+      wscli validate session.jsonl                 a recording from tail --record
+      wscli validate a.jsonl b.json - < c.jsonl    several files and stdin
+      wscli tail -o jsonl -n 100 URL | wscli validate
+      wscli validate ws://staging:8000/api/ws/sensor/stream -n 500 --junit report.xml
+      wscli validate --schema other.schema.json --strict --max-errors 20 dump.json
+      wscli validate -o json data.jsonl | jq '.problems[] | .place + " " + .reason'
+      wscli validate --check-schema other.schema.json
+    """
+    from wscli.render import Output
+
+    output = Output(color=state.color)
+    if check_file is not None:
+        if sources or schema_file:
+            raise BadUsage(
+                "--check-schema checks one schema and nothing else",
+                hint="run it on its own, then validate with --schema FILE",
+            )
+        check_schema_file(output, check_file, fmt)
+        return
+    specs = list(sources) or _default_sources()
+    _check_options(specs, conn_values, count, duration, junit_file)
+    from wscli.schema import compile_schema
+
+    validator = compile_schema(schema_file, strict=strict)
+    with ExitStack() as stack:
+        opened = _open(specs, conn_values, stack, count=count, duration=duration)
+        run = ValidateRun(output, fmt=fmt, quiet=quiet, junit_file=junit_file, limit=max_errors)
+        tally = run.tally(validator)
+        run.execute(tally, opened)
+        run.report(tally, schema=schema_file or BUILTIN_SCHEMA, strict=strict)
+
+
+def _default_sources() -> list[str]:
+    """Piped stdin when no SOURCE is given (like jq); on a terminal that is a mistake."""
+    if sys.stdin.isatty():
+        raise click.UsageError("give files, - for stdin, or a ws:// or wss:// URL to validate")
+    return ["-"]
+
+
+def _check_options(
+    specs: list[str],
+    conn_values: dict[str, Any],
+    count: int | None,
+    duration: float | None,
+    junit_file: str | None,
+) -> None:
+    """Refuse combinations that cannot work before anything is read."""
+    from wscli.sources import is_url
+
+    urls = [spec for spec in specs if is_url(spec)]
+    if (count is not None or duration is not None) and not urls:
+        raise BadUsage(
+            "-n and --duration bound live streams only",
+            hint="give a ws:// or wss:// URL, or drop them to validate whole files",
+        )
+    if conn_values.get("tap_file") and len(urls) > 1:
+        raise BadUsage("--tap records one connection", hint="give one URL per run with --tap")
+    if junit_file is not None:
+        folder = Path(junit_file).resolve().parent
+        if not folder.is_dir():
+            raise BadUsage(
+                f"cannot write --junit {junit_file}: no folder {folder}",
+                hint="create the folder first",
+            )
+
+
+def _open(
+    specs: list[str],
+    conn_values: dict[str, Any],
+    stack: ExitStack,
+    *,
+    count: int | None,
+    duration: float | None,
+) -> list[FileSource | UrlSource]:
+    from wscli.options import build_connection
+    from wscli.sources import UrlSource, open_sources
+
+    def live(url: str) -> UrlSource:
+        options, tap = build_connection({**conn_values, "url": url})
+        stack.callback(tap.close)
+        return UrlSource(options, tap, count=count, duration=duration)
+
+    return open_sources(specs, stdin=sys.stdin.buffer, live=live)
+
+
+class ValidateRun:
+    """One run's reporting choices, and the loop over sources that honours them."""
+
+    def __init__(
+        self,
+        output: Output,
+        *,
+        fmt: str,
+        quiet: bool,
+        junit_file: str | None,
+        limit: int | None,
+    ) -> None:
+        from wscli.reports import TextReport
+
+        self.output = output
+        self.fmt = fmt
+        self.quiet = quiet
+        self.junit_file = junit_file
+        self.limit = limit
+        self.text = TextReport(output, quiet=quiet) if fmt == "text" else None
+        self.started = time.monotonic()
+        self.error: WscliError | None = None
+        self.interrupted = False
+
+    def tally(self, validator: Checker) -> Tally:
+        from wscli.validation import Tally
+
+        keep = self.fmt == "json" or self.junit_file is not None
+        streaming = self.text is not None and not self.quiet
+        return Tally(
+            validator,
+            listing=keep or streaming,
+            limit=self.limit,
+            keep=keep,
+            on_failure=self.text.failure if streaming and self.text is not None else None,
+        )
+
+    def execute(self, tally: Tally, sources: list[FileSource | UrlSource]) -> None:
+        """Check each source in turn; a connection error or Ctrl-C stops the run."""
+        from wscli.sources import UrlSource
+
+        try:
+            for source in sources:
+                tally.check(source)
+                if isinstance(source, UrlSource) and source.closed and not self.quiet:
+                    self.output.note(f"wscli: {source.name}: server closed the stream")
+        except KeyboardInterrupt:
+            self.interrupted = True
+        except WscliError as exc:
+            if isinstance(exc, BadUsage) and tally.messages == 0:
+                raise
+            self.error = exc
+
+    def report(self, tally: Tally, *, schema: str, strict: bool) -> None:
+        """Write every requested report, then leave with the run's exit status."""
+        from wscli.reports import json_document, junit_xml, summary_line
+
+        elapsed = time.monotonic() - self.started
+        error = self.error.one_line() if self.error is not None else None
+        stopped = "interrupted" if self.interrupted else _stop_reason(self.error)
+        if self.junit_file is not None:
+            xml = junit_xml(tally, schema=schema, elapsed=elapsed, error=error, stopped=stopped)
+            try:
+                Path(self.junit_file).write_bytes(xml)
+            except OSError as exc:
+                raise BadUsage(f"cannot write --junit {self.junit_file}: {exc.strerror}") from exc
+        if self.text is not None:
+            if self.error is None or tally.messages:
+                self.text.finish(tally, limit=self.limit, elapsed=elapsed, stopped=stopped)
+        else:
+            document = json_document(
+                tally,
+                schema=schema,
+                strict=strict,
+                elapsed=elapsed,
+                limit=self.limit,
+                error=error,
+                stopped=stopped,
+            )
+            self.output.write(json.dumps(document, ensure_ascii=False, indent=2).encode() + b"\n")
+            self.output.flush()
+            if not tally.ok and not stopped:
+                self.output.note(f"wscli: {summary_line(tally, elapsed)}")
+        if self.interrupted:
+            raise click.exceptions.Exit(ExitStatus.INTERRUPTED)
+        if self.error is not None:
+            raise self.error
+        if not tally.ok:
+            raise click.exceptions.Exit(ExitStatus.CHECK_FAILED)
+
+
+def _stop_reason(error: WscliError | None) -> str:
+    """Why a run ended before its sources did, in a few words for the verdict line."""
+    from wscli.errors import CheckFailed, TimedOut
+
+    if error is None:
+        return ""
+    if isinstance(error, CheckFailed):
+        return "fewer messages than -n"
+    if isinstance(error, TimedOut):
+        return "timed out"
+    return "connection error" if not isinstance(error, BadUsage) else "unreadable input"
+
+
+def check_schema_file(output: Output, path: str, fmt: str) -> None:
+    """``--check-schema``: the schema against its metaschema, and its ``$ref`` resolved.
+
+    Raises:
+        BadUsage: the schema is unreadable, not JSON, or not a valid JSON Schema (exit 2).
+    """
+    from wscli.reports import schema_check_document, schema_problem_lines
+    from wscli.schema import Problem, Validator, check_schema, load_schema
+
+    schema = load_schema(path)
+    draft = draft_name(schema)
+    problems = check_schema(schema)
+    if not problems:
+        try:
+            Validator(schema, base_path=Path(path).resolve().parent)
+        except BadUsage as exc:
+            problems = [Problem("", exc.message, None)]
+    if fmt == "json":
+        document = schema_check_document(path, draft, problems)
+        output.write(json.dumps(document, ensure_ascii=False, indent=2).encode() + b"\n")
+    else:
+        lines = schema_problem_lines(path, problems)
+        if problems:
+            noun = "problem" if len(problems) == 1 else "problems"
+            lines.append(
+                f"FAILED: {path} is not a valid JSON Schema ({draft}): {len(problems)} {noun}"
+            )
+        else:
+            lines.append(f"OK: {path} is a valid JSON Schema ({draft})")
+        output.write(("\n".join(lines) + "\n").encode("utf-8", "replace"))
+    output.flush()
+    if problems:
+        first = problems[0]
+        raise BadUsage(
+            f"invalid schema {path}#{first.path}: {first.reason}",
+            hint=f"{len(problems)} problem(s) listed on stdout" if len(problems) > 1 else None,
+        )
+
+
+def draft_name(schema: dict[str, Any]) -> str:
+    """The draft a schema declares, as people name it."""
+    uri = schema.get("$schema")
+    if not isinstance(uri, str):
+        return "draft 2020-12, the default without $schema"
+    for name in ("2020-12", "2019-09", "draft-07", "draft-06", "draft-04", "draft-03"):
+        if name in uri:
+            return name if name.startswith("draft-") else f"draft {name}"
+    return f"unknown $schema {uri}, checked as draft 2020-12"

@@ -1,0 +1,219 @@
+"""Streaming a JSON text value by value: the elements of a huge array, or documents.
+
+``json.load`` needs the whole text in memory; ``wscli validate`` must not, whatever
+the file's size. :class:`JsonText` reads chunks, decodes one value at a time with
+the C decoder, and holds at most one value plus a chunk. Line numbers are tracked
+incrementally so places stay exact, and a value cut by a chunk boundary is simply
+decoded again once more text has arrived.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import re
+from collections.abc import Callable, Iterator
+
+from wscli.validation import Malformed
+
+CHUNK = 1 << 16  # bytes per read; doubled while one value is bigger than the buffer
+NESTED = "nested too deeply to decode"
+_DECODER = json.JSONDecoder()
+_WHITESPACE = re.compile(r"[ \t\n\r]*")
+_VALUE_LINE = re.compile(r"\n[\[{]")  # a line starting a new top-level value
+
+
+class BadText(Exception):
+    """The bytes are not UTF-8: the rest of the file cannot be read as JSON."""
+
+
+class JsonText:
+    """A JSON text read chunk by chunk, decoded value by value.
+
+    Holds at most one value plus a chunk in memory; line numbers are tracked
+    incrementally so that places stay exact without rescanning.
+    """
+
+    def __init__(self, read: Callable[[int], bytes]) -> None:
+        self._read = read
+        self._pending = b""  # the start of a character cut by the chunk boundary
+        self._bad: str | None = None  # set once invalid UTF-8 has been met
+        self.buf = ""
+        self.pos = 0
+        self.eof = False
+        self.offset = 0  # bytes read so far
+        self.line = 1  # the line number at buf[_line_pos]
+        self._line_pos = 0
+        self._starts_line = True  # buf[0] is the first character of a line
+
+    def fill(self) -> bool:
+        """Append a chunk (dropping what was consumed); False at the end of the input.
+
+        Raises:
+            BadText: the input is not UTF-8 here. Text before the bad byte is
+                delivered first, so the values before it still count.
+        """
+        if self._bad is not None:
+            raise BadText(self._bad)
+        if self.eof:
+            return False
+        self.line_at(self.pos)
+        if self.pos:
+            self._starts_line = self.buf[self.pos - 1] == "\n"
+        self.buf = self.buf[self.pos :]
+        self._line_pos -= self.pos
+        self.pos = 0
+        data = self._read(max(CHUNK, len(self.buf)))
+        raw = self._pending + data
+        try:
+            text, used = codecs.utf_8_decode(raw, "strict", not data)
+        except UnicodeDecodeError as exc:
+            text, used = raw[: exc.start].decode("utf-8"), len(raw)
+            self._bad = f"invalid UTF-8 at byte {self.offset - len(self._pending) + exc.start + 1}"
+        self._pending = raw[used:]
+        self.offset += len(data)
+        self.buf += text
+        self.eof = not data
+        return True
+
+    def line_at(self, pos: int) -> int:
+        """The line number of ``buf[pos]``; positions must not go backwards."""
+        if pos > self._line_pos:
+            self.line += self.buf.count("\n", self._line_pos, pos)
+            self._line_pos = pos
+        return self.line
+
+    def peek(self) -> str | None:
+        """Skip whitespace; the next character, or ``None`` at the end of the input."""
+        while True:
+            match = _WHITESPACE.match(self.buf, self.pos)
+            self.pos = match.end() if match else self.pos
+            if self.pos < len(self.buf):
+                return self.buf[self.pos]
+            if not self.fill():
+                return None
+
+    def value(self) -> object:
+        """Decode the value at ``pos``.
+
+        Raises:
+            json.JSONDecodeError: it is not JSON (decided only once more input cannot help).
+        """
+        while True:
+            try:
+                obj, end = _DECODER.raw_decode(self.buf, self.pos)
+            except json.JSONDecodeError as exc:
+                cut = exc.pos >= len(self.buf) - 16 or exc.msg.startswith("Unterminated")
+                if cut and self.fill():
+                    continue
+                raise
+            if end + 3 > len(self.buf) and self.fill():
+                continue  # a number cut at "1", "1." or "1e+" may go on in the next chunk
+            self.pos = end
+            return obj
+
+    def where(self, pos: int) -> str:
+        line = self.line_at(pos)
+        start = self.buf.rfind("\n", 0, pos)
+        known = start >= 0 or self._starts_line
+        return f"line {line}" + (f" column {pos - start}" if known else "")
+
+    def skip_to_next_value_line(self, after: int) -> bool:
+        """Move to the next line that starts with ``{`` or ``[`` after index ``after``.
+
+        ``after`` should be the newline before the line to try first; False at the end.
+        """
+        self.pos = max(self.pos, after)
+        while True:
+            found = _VALUE_LINE.search(self.buf, self.pos)
+            if found is not None:
+                self.pos = found.start() + 1
+                return True
+            self.pos = max(self.pos, len(self.buf) - 1)  # keep a newline that may start one
+            if not self.fill():
+                return False
+
+
+def array_items(text: JsonText) -> Iterator[tuple[int, object]]:
+    """The elements of a top-level JSON array, each at ``file[index]``.
+
+    A syntax error ends the file: past it, element boundaries cannot be trusted.
+    """
+    index = 0
+    rest = "; the rest of the array was not read"
+    try:
+        text.peek()
+        text.pos += 1  # the "[" that sniff() saw
+        char = text.peek()
+        closed = char == "]"
+        while not closed:
+            if char is None:
+                yield index, Malformed("truncated: the array is not closed with ]")
+                return
+            try:
+                obj = text.value()
+            except json.JSONDecodeError as exc:
+                yield index, Malformed(_syntax_error(text, exc, "truncated") + rest)
+                return
+            except RecursionError:
+                yield index, Malformed(NESTED + rest)
+                return
+            yield index, obj
+            index += 1
+            char = text.peek()
+            if char == ",":
+                text.pos += 1
+                char = text.peek()
+                if char == "]":
+                    yield (
+                        index,
+                        Malformed(f"not JSON: trailing comma before ] ({text.where(text.pos)})"),
+                    )
+                    return
+            elif char == "]":
+                closed = True
+            elif char is not None:
+                yield (
+                    index,
+                    Malformed(f"not JSON: expected , or ] ({text.where(text.pos)})" + rest),
+                )
+                return
+        text.pos += 1  # the "]"
+        if text.peek() is not None:
+            yield index, Malformed(f"not JSON: data after the array ({text.where(text.pos)})")
+    except BadText as exc:
+        yield index, Malformed(f"{exc}; the rest of the file was not read")
+
+
+def document_items(text: JsonText) -> Iterator[tuple[int, object]]:
+    """Whitespace-separated (often pretty-printed) JSON values, each at its first line.
+
+    After a syntax error, reading resumes at the next line that starts with ``{`` or
+    ``[``, where the next document most likely begins.
+    """
+    line = 0
+    try:
+        while text.peek() is not None:
+            line = text.line_at(text.pos)
+            try:
+                obj = text.value()
+            except json.JSONDecodeError as exc:
+                cut = text.eof and exc.pos >= len(text.buf.rstrip())
+                yield line, Malformed(_syntax_error(text, exc, "truncated at the end of the file"))
+                resume = max(text.buf.rfind("\n", 0, exc.pos), text.pos)
+                if cut or not text.skip_to_next_value_line(resume):
+                    return
+                continue
+            except RecursionError:
+                yield line, Malformed(NESTED)
+                if not text.skip_to_next_value_line(text.pos):
+                    return
+                continue
+            yield line, obj
+    except BadText as exc:
+        yield line, Malformed(f"{exc}; the rest of the file was not read")
+
+
+def _syntax_error(text: JsonText, exc: json.JSONDecodeError, cut_label: str) -> str:
+    cut = text.eof and exc.pos >= len(text.buf.rstrip())
+    return f"{cut_label if cut else 'not JSON'}: {exc.msg} ({text.where(max(exc.pos, text.pos))})"
