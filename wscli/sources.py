@@ -34,7 +34,8 @@ from wscli.recording import FORMAT_VERSION, is_recording_header
 from wscli.validation import Malformed
 
 if TYPE_CHECKING:
-    from wscli.connection import ConnectOptions, ServerClosed
+    from wscli.connection import ConnectOptions
+    from wscli.stream import ServerClosed
     from wscli.tap import Tap
 
 RECORDING = "recording"
@@ -362,8 +363,8 @@ class UrlSource:
             WscliError: the connection failed (exit 3-8), the server closed before
                 ``-n`` messages (exit 1), or ``--duration`` passed first (exit 7).
         """
-        from wscli.connection import ServerClosed, Stream, StreamPolicy
         from wscli.frames import OP_TEXT, describe_close
+        from wscli.stream import ServerClosed, Stream, StreamPolicy
 
         deadline = time.monotonic() + self.duration if self.duration else math.inf
         stream = Stream(self.options, StreamPolicy(reconnect=False, end_at=deadline), tap=self.tap)

@@ -10,13 +10,14 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from wscli.cli import AppState, pass_state
-from wscli.connection import ConnectOptions, ServerClosed, Stream, StreamEvent, StreamPolicy
+from wscli.connection import ConnectOptions
 from wscli.errors import EXIT_CODE_HELP, BadUsage, CheckFailed, ExitStatus, TimedOut, WscliError
 from wscli.filters import MessageFilter, parse_field_path
 from wscli.frames import OP_TEXT, describe_close
 from wscli.messages import Malformed, parse_json
 from wscli.options import connection_options
 from wscli.render import MODES, MessageRenderer, Output, StreamStats, print_stats_table
+from wscli.stream import ServerClosed, Stream, StreamEvent, StreamPolicy
 from wscli.tap import Tap
 
 if TYPE_CHECKING:
