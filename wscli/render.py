@@ -247,8 +247,8 @@ class MessageRenderer:
         if kind == "sensor_reading":
             where = escape(str(data.get("location", "?")))
             what = escape(str(data.get("type", "?")))
-            value = s("value", escape(_num(data.get("value", "?"))))
-            unit = escape(str(data.get("unit", "")))
+            value = s("value", f"{escape(_num(data.get('value', '?'))):>8}")
+            unit = f"{escape(str(data.get('unit', ''))):<5}"
             tail = f"sensor {escape(str(data.get('sensor_id', '?')))}"
             if "confidence" in data:
                 tail += f"  conf {escape(_num(data['confidence']))}"

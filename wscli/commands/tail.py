@@ -135,6 +135,8 @@ def tail(
     with ExitStack() as stack:
         if demo:
             conn = _start_demo(stack, conn)
+            if output.err_is_tty:
+                output.note(f"wscli: demo stream at {conn.url} (Ctrl-C to stop)")
         policy = StreamPolicy(
             reconnect=not no_reconnect,
             retries=retries,
@@ -258,6 +260,8 @@ class TailRun:
             self.output.flush()
         except BrokenPipeError:
             raise
+        if interrupted and self.output.err_is_tty:
+            self.output.note("")  # end the terminal's ^C echo line
         if self.show_stats:
             print_stats_table(self.output, self.stats)
         elif interrupted:
