@@ -19,7 +19,6 @@ import argparse
 import json
 import os
 import platform
-import shutil
 import statistics
 import subprocess
 import sys
@@ -27,33 +26,11 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from benchlib import SCRUBBED_ENV, clean_env, find_wscli
+
 DEFAULT_REPEAT = 20
 TIMEOUT = 30.0
 TARGET_RATIO = 1.2
-# Same as tail_throughput.py: PYTHONDONTWRITEBYTECODE would recompile the editable
-# wscli from source on every start, which no installed copy does.
-SCRUBBED_ENV = (
-    "PYTHONUNBUFFERED",
-    "PYTHONDONTWRITEBYTECODE",
-    "PYTHONDEVMODE",
-    "PYTHONPROFILEIMPORTTIME",
-    "PYTHONTRACEMALLOC",
-    "PYTHONVERBOSE",
-)
-
-
-def find_wscli() -> list[str]:
-    script = Path(sys.executable).parent / "wscli"
-    if script.exists():
-        return [str(script)]
-    found = shutil.which("wscli")
-    if found:
-        return [found]
-    return [sys.executable, "-m", "wscli"]
-
-
-def clean_env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if k not in SCRUBBED_ENV}
 
 
 def run_timed(argv: list[str], env: dict[str, str]) -> float:

@@ -39,6 +39,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from benchlib import SCRUBBED_ENV, clean_env, find_wscli
 from websockets.frames import Frame, Opcode
 from websockets.http11 import Request
 from websockets.server import ServerProtocol
@@ -49,18 +50,6 @@ CHUNK = 1 << 20
 DEFAULT_MESSAGES = 100_000
 DEFAULT_ROUNDS = 3
 DEFAULT_TIMEOUT = 120.0
-# Removed from every contender's environment so a run measures what a user's shell
-# sees: PYTHONUNBUFFERED makes sys.stdout.buffer an unbuffered FileIO (one write(2)
-# per message; wscli-jsonl-unbuf measures that on purpose), PYTHONDONTWRITEBYTECODE
-# recompiles the editable wscli on every start, NO_COLOR would veto --color always.
-SCRUBBED_ENV = (
-    "PYTHONUNBUFFERED",
-    "PYTHONDONTWRITEBYTECODE",
-    "PYTHONDEVMODE",
-    "PYTHONPROFILEIMPORTTIME",
-    "PYTHONTRACEMALLOC",
-    "NO_COLOR",
-)
 
 # ---------------------------------------------------------------------------------------
 # The messages
@@ -298,16 +287,6 @@ def count_printed(data: bytes) -> int:
         return -1
 
 
-def find_wscli() -> list[str]:
-    script = Path(sys.executable).parent / "wscli"
-    if script.exists():
-        return [str(script)]
-    found = shutil.which("wscli")
-    if found:
-        return [found]
-    return [sys.executable, "-m", "wscli"]
-
-
 def find_wscat(install: bool) -> str | None:
     local = BENCH / "node_modules" / ".bin" / "wscat"
     if local.exists():
@@ -490,7 +469,7 @@ def run_one(
             arg = arg.replace("{" + key + "}", value)
         argv.append(arg)
     out_path = tmp / f"{contender.name}.out"
-    env = {k: v for k, v in os.environ.items() if k not in SCRUBBED_ENV}
+    env = clean_env()
     env.update(contender.env)
     started = time.perf_counter()
     returncode: int | None = None

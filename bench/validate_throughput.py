@@ -34,7 +34,6 @@ import os
 import platform
 import random
 import re
-import shutil
 import statistics
 import subprocess
 import sys
@@ -43,13 +42,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchlib import clean_env, find_wscli
+
 DEFAULT_MESSAGES = 200_000
 DEFAULT_SMALL = 50_000
 DEFAULT_ROUNDS = 3
 DEFAULT_INVALID_RATE = 0.01
 DEFAULT_TIMEOUT = 600.0
 SEED = 20240115
-SCRUBBED_ENV = ("PYTHONUNBUFFERED", "PYTHONDONTWRITEBYTECODE", "PYTHONDEVMODE", "NO_COLOR")
 
 # Runs one command and prints its exit status and peak RSS (KiB on Linux) as JSON.
 WRAPPER = """
@@ -117,18 +117,6 @@ def make_files(folder: Path, messages: int, small: int, invalid_rate: float) -> 
             with open(files["jsonl"], "wb") as handle:
                 handle.writelines(p + b"\n" for p in data)
     return files
-
-
-def find_wscli() -> list[str]:
-    candidate = Path(sys.executable).with_name("wscli")
-    if candidate.exists():
-        return [str(candidate)]
-    found = shutil.which("wscli")
-    return [found] if found else [sys.executable, "-m", "wscli"]
-
-
-def clean_env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if k not in SCRUBBED_ENV}
 
 
 def run_wrapped(argv: list[str], timeout: float) -> dict[str, Any]:

@@ -117,29 +117,23 @@ def _isatty(stream: Any) -> bool:
         return False
 
 
-class _Styles:
-    """ANSI prefixes rendered once by rich; per message we only concatenate strings."""
+class AnsiStyles:
+    """ANSI prefixes rendered once by rich; per line we only concatenate strings.
 
-    NAMES = {
-        "time": "dim",
-        "sensor_reading": "green",
-        "sensor_status": "cyan",
-        "error": "bold red",
-        "other": "magenta",
-        "value": "bold",
-        "invalid": "bold red",
-        "malformed": "yellow",
-        "binary": "blue",
-    }
+    rich's ``Console.print`` costs ~1 ms a line with markup and highlighting; a
+    stream needs thousands of lines a second, so styles are rendered up front and
+    disabled styling is plain text.
+    """
 
-    def __init__(self, enabled: bool) -> None:
+    def __init__(self, names: Mapping[str, str], enabled: bool) -> None:
+        self.names = names
         self.codes: dict[str, tuple[str, str]] = {}
         if not enabled:
             return
         from rich.color import ColorSystem
         from rich.style import Style
 
-        for name, spec in self.NAMES.items():
+        for name, spec in names.items():
             rendered = Style.parse(spec).render("\0", color_system=ColorSystem.STANDARD)
             before, _, after = rendered.partition("\0")
             self.codes[name] = (before, after)
@@ -147,6 +141,19 @@ class _Styles:
     def __call__(self, name: str, text: str) -> str:
         codes = self.codes.get(name)
         return f"{codes[0]}{text}{codes[1]}" if codes else text
+
+
+MESSAGE_STYLES = {
+    "time": "dim",
+    "sensor_reading": "green",
+    "sensor_status": "cyan",
+    "error": "bold red",
+    "other": "magenta",
+    "value": "bold",
+    "invalid": "bold red",
+    "malformed": "yellow",
+    "binary": "blue",
+}
 
 
 def _num(value: Any) -> str:
@@ -165,7 +172,7 @@ class MessageRenderer:
         self.mode = output.resolve_mode(mode)
         self.field_path = field_path
         self.write = output.write
-        self.styles = _Styles(output.color and self.mode == "pretty")
+        self.styles = AnsiStyles(MESSAGE_STYLES, output.color and self.mode == "pretty")
         self.bad_mark = "✗" if output.emoji else "INVALID"
         self.warn_mark = "⚠" if output.emoji else "MALFORMED"
 
@@ -243,7 +250,7 @@ class MessageRenderer:
         if not isinstance(kind, str) or not isinstance(data, dict):
             compact = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
             return s("other", escape(compact))
-        label = s(kind if kind in _Styles.NAMES else "other", f"{escape(kind):<15}")
+        label = s(kind if kind in MESSAGE_STYLES else "other", f"{escape(kind):<15}")
         if kind == "sensor_reading":
             where = escape(str(data.get("location", "?")))
             what = escape(str(data.get("type", "?")))

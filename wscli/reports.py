@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from wscli.frames import escape
+from wscli.render import AnsiStyles
 from wscli.validation import MALFORMED, MALFORMED_ROW, UNKNOWN_TYPE, Failure, Row, Tally
 
 if TYPE_CHECKING:
@@ -28,40 +29,20 @@ _XML_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff
 # -- text -----------------------------------------------------------------------------------
 
 
-class _Styles:
-    """ANSI codes rendered once by rich; no colour means plain strings."""
-
-    NAMES = {
-        "place": "bold",
-        "type": "cyan",
-        "path": "yellow",
-        "malformed": "magenta",
-        "ok": "bold green",
-        "failed": "bold red",
-        "dim": "dim",
-    }
-
-    def __init__(self, enabled: bool) -> None:
-        self.codes: dict[str, tuple[str, str]] = {}
-        if not enabled:
-            return
-        from rich.color import ColorSystem
-        from rich.style import Style
-
-        for name, spec in self.NAMES.items():
-            before, _, after = (
-                Style.parse(spec).render("\0", color_system=ColorSystem.STANDARD).partition("\0")
-            )
-            self.codes[name] = (before, after)
-
-    def __call__(self, name: str, text: str) -> str:
-        codes = self.codes.get(name)
-        return f"{codes[0]}{text}{codes[1]}" if codes else text
+REPORT_STYLES = {
+    "place": "bold",
+    "type": "cyan",
+    "path": "yellow",
+    "malformed": "magenta",
+    "ok": "bold green",
+    "failed": "bold red",
+    "dim": "dim",
+}
 
 
-def failure_lines(failure: Failure, style: _Styles | None = None) -> list[str]:
+def failure_lines(failure: Failure, style: AnsiStyles | None = None) -> list[str]:
     """``place: type: /path: reason``, one line per problem; ``place: malformed: reason``."""
-    s = style or _Styles(False)
+    s = style or AnsiStyles(REPORT_STYLES, False)
     place = s("place", escape(failure.place))
     if failure.kind == MALFORMED:
         return [f"{place}: {s('malformed', 'malformed')}: {escape(failure.reason)}"]
@@ -151,7 +132,7 @@ class TextReport:
     def __init__(self, output: Output, *, quiet: bool = False) -> None:
         self.output = output
         self.quiet = quiet
-        self.style = _Styles(output.color)
+        self.style = AnsiStyles(REPORT_STYLES, output.color)
 
     def failure(self, failure: Failure) -> None:
         lines = failure_lines(failure, self.style)
