@@ -128,3 +128,38 @@ def test_unaccepted_subprotocol_exits_6_with_hint(serve: Any) -> None:
     server = serve()
     result = run_wscli("tail", server.url, "-n", "1", "--subprotocol", "sensor.v2", expect=6)
     assert "subprotocols (sensor.v2)" in one_line(result.stderr)
+
+
+def test_url_checks() -> None:
+    """Bad URLs are usage errors with the right scheme suggested; no scheme means ws://."""
+    import pytest
+
+    from wscli.connection import check_url
+    from wscli.errors import BadUsage
+
+    assert check_url("localhost:8000/ws") == "ws://localhost:8000/ws"
+    assert check_url("wss://h/x?y=1") == "wss://h/x?y=1"
+    for bad, words in [
+        ("https://h/ws", "use wss://h/ws"),
+        ("http://h:1/", "use ws://h:1/"),
+        ("ws://[::1", "Invalid IPv6 URL"),
+        ("ws://h:99999/", "Port out of range"),
+        ("ftp://h/", "use ws://HOST"),
+        ("ws://", "use ws://HOST"),
+    ]:
+        with pytest.raises(BadUsage) as caught:
+            check_url(bad)
+        assert words in caught.value.one_line()
+
+
+def test_bad_url_exits_2() -> None:
+    """A malformed URL is a usage error, never a traceback."""
+    result = run_wscli("tail", "ws://[::1", expect=2)
+    assert "invalid URL" in one_line(result.stderr)
+
+
+def test_recording_to_a_full_disk_is_one_line(serve: Any) -> None:
+    """Writing a recording that fails (ENOSPC) ends with one clear line."""
+    server = serve()
+    result = run_wscli("tail", server.url, "--record", "/dev/full", "-n", "3", expect=2)
+    assert "No space left on device" in one_line(result.stderr)

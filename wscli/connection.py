@@ -79,6 +79,34 @@ class ConnectOptions:
         return pairs
 
 
+def check_url(url: str) -> str:
+    """The URL to connect to; refuse one that cannot be a WebSocket endpoint.
+
+    A URL without a scheme gets ``ws://``, as wscat does (``localhost:8000/ws``).
+
+    Raises:
+        BadUsage: not ws:// or wss://, no host, or a port out of range.
+    """
+    if "://" not in url:
+        url = f"ws://{url}"
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise BadUsage(f"invalid URL {url!r}: {exc}", hint="use ws://HOST[:PORT]/PATH") from None
+    scheme = parts.scheme.lower()
+    if scheme in ("http", "https"):
+        raise BadUsage(
+            f"invalid URL {url!r}: {scheme}:// is not a WebSocket URL",
+            hint=f"use {'wss' if scheme == 'https' else 'ws'}://{parts.netloc}{parts.path}",
+        )
+    if scheme not in ("ws", "wss") or not parts.hostname:
+        raise BadUsage(f"invalid URL {url!r}", hint="use ws://HOST[:PORT]/PATH or wss://...")
+    if port == 0:
+        raise BadUsage(f"invalid URL {url!r}: port 0", hint="give the server's port")
+    return url
+
+
 @dataclass
 class Handshake:
     """What the upgrade looked like, for the tap and for ``probe``."""

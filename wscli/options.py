@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import click
 
-from wscli.connection import DEFAULT_URL, ConnectOptions
+from wscli.connection import DEFAULT_URL, ConnectOptions, check_url
 from wscli.tap import Redactor, Tap, environment_secrets
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -140,7 +140,7 @@ _CONNECTION_KEYS = (
 
 def build_connection(values: dict[str, Any]) -> tuple[ConnectOptions, Tap]:
     """Fold the raw option values into connection options and a tap."""
-    url = values["url"] or os.environ.get("WSCLI_URL") or DEFAULT_URL
+    url = check_url(values["url"] or os.environ.get("WSCLI_URL") or DEFAULT_URL)
     options = ConnectOptions(
         url=url,
         headers=tuple(values["headers"]),

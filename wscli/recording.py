@@ -64,6 +64,7 @@ class RecordingWriter:
     """
 
     def __init__(self, path: str | Path, url: str) -> None:
+        self.path = str(path)
         try:
             self._file: IO[str] = open(path, "w", encoding="utf-8", buffering=1)  # noqa: SIM115
         except OSError as exc:
@@ -71,7 +72,6 @@ class RecordingWriter:
                 f"cannot write recording {path}: {exc.strerror or exc}",
                 hint="check the folder exists and is writable",
             ) from exc
-        self.path = str(path)
         self._start = time.monotonic()
         self._write(
             {
@@ -86,7 +86,13 @@ class RecordingWriter:
         return time.monotonic() - self._start
 
     def _write(self, obj: dict[str, Any]) -> None:
-        self._file.write(json.dumps(obj, ensure_ascii=False, separators=(",", ":")) + "\n")
+        try:
+            self._file.write(json.dumps(obj, ensure_ascii=False, separators=(",", ":")) + "\n")
+        except OSError as exc:
+            raise BadUsage(
+                f"cannot write recording {self.path}: {exc.strerror or exc}",
+                hint="free some space or record somewhere else; lines so far are kept",
+            ) from exc
 
     def frame(self, direction: str, opcode: int, payload: bytes) -> None:
         self._write(frame_record(self.elapsed(), direction, opcode, payload))
