@@ -120,9 +120,6 @@ class BufferedWebSocket(websocket.WebSocket):
         self._rbuf = data
         self._rpos = 0
 
-    def has_buffered(self) -> bool:
-        return len(self._rbuf) > self._rpos
-
     def next_frame(self) -> tuple[int, ABNF]:
         """``recv_data_frame(control_frame=True)`` with a fast lane for whole data frames.
 
