@@ -19,6 +19,8 @@ def test_redactor_hides_credentials() -> None:
     url = redactor.url("wss://user:pw@host/ws?token=abc&room=1")
     assert "pw" not in url and "abc" not in url and "room=1" in url
     assert Redactor(["x" * 8], enabled=False).text("x" * 8) == "x" * 8
+    assert redactor.payload(b'{"echo": "hunter2-secret"}') == b'{"echo": "[redacted]"}'
+    assert redactor.payload(b"\xffhunter2-secret") == b"\xffhunter2-secret"  # not text
 
 
 def test_tap_file_holds_handshake_and_every_frame(serve: Any, tmp_path: Path) -> None:

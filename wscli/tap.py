@@ -63,6 +63,17 @@ class Redactor:
             return value
         return self._pattern.sub(REDACTED, value)
 
+    def payload(self, data: bytes) -> bytes:
+        """A frame payload with known secrets replaced (a token echoed back by a server)."""
+        if not self.enabled or self._pattern is None:
+            return data
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            return data
+        redacted = self.text(text)
+        return data if redacted == text else redacted.encode("utf-8")
+
     def header(self, name: str, value: str) -> str:
         if not self.enabled:
             return value
@@ -148,15 +159,8 @@ class Tap:
         self._start = time.monotonic()
 
     def frame(self, direction: str, opcode: int, payload: bytes) -> None:
-        if self.redactor.enabled and self.redactor._pattern is not None:
-            if opcode != OP_BINARY:
-                try:
-                    text = payload.decode("utf-8")
-                    redacted = self.redactor.text(text)
-                    if redacted != text:
-                        payload = redacted.encode("utf-8")
-                except UnicodeDecodeError:
-                    pass
+        if opcode != OP_BINARY:
+            payload = self.redactor.payload(payload)
         if self.stderr_sink is not None:
             self.stderr_sink.frame(direction, opcode, payload)
         if self.writer is not None:
