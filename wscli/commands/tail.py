@@ -149,14 +149,9 @@ def tail(
         if record_file:
             from wscli.recording import RecordingWriter
 
-            run.recorder = stack.enter_context(_closing(RecordingWriter(record_file, conn.url)))
+            run.recorder = RecordingWriter(record_file, conn.url)
+            stack.callback(run.recorder.close)
         run.execute(stream, duration=duration)
-
-
-def _closing(writer: RecordingWriter) -> Any:
-    from contextlib import closing
-
-    return closing(writer)
 
 
 def _load_validator(schema_file: str | None) -> Validator:
@@ -256,10 +251,7 @@ class TailRun:
             )
 
     def _finish(self, *, interrupted: bool = False) -> None:
-        try:
-            self.output.flush()
-        except BrokenPipeError:
-            raise
+        self.output.flush()
         if interrupted and self.output.err_is_tty:
             self.output.note("")  # end the terminal's ^C echo line
         if self.show_stats:
