@@ -28,6 +28,7 @@ class ExitStatus(IntEnum):
     TIMEOUT = 7
     CONNECTION_LOST = 8
     INTERRUPTED = 130
+    TERMINATED = 143
 
 
 EXIT_CODE_HELP = """\b
@@ -41,7 +42,36 @@ Exit codes:
   6    handshake rejected (HTTP status other than 101)
   7    timeout (connect, idle, or fewer messages than asked in time)
   8    connection lost or closed abnormally, protocol error
-  130  interrupted (Ctrl-C), after printing the summary"""
+  130  interrupted (Ctrl-C), after printing the summary
+  143  terminated (SIGTERM, e.g. a CI timeout), after printing the summary
+       and writing every report"""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread by the handler ``cli.main`` installs.
+
+    A KeyboardInterrupt subclass on purpose: every path that already ends a run
+    cleanly on Ctrl-C (summaries, reports, recordings) then runs for a CI
+    timeout or cancel too, and only the exit status differs (issue #7).
+    """
+
+
+def interrupt_status(exc: BaseException) -> ExitStatus:
+    """130 for Ctrl-C, 143 for SIGTERM."""
+    return ExitStatus.TERMINATED if isinstance(exc, Terminated) else ExitStatus.INTERRUPTED
+
+
+def safe_line(text: str) -> str:
+    """``text`` made fit for one stderr line: URLs redacted, server text escaped.
+
+    The one escaping function for diagnostics. Errors quote server text (close
+    reasons, status lines, headers, body snippets) and URLs (with their
+    credentials); this runs on every error line, so no raise site can forget.
+    """
+    from wscli.frames import escape
+    from wscli.redact import redact_urls_in_text
+
+    return escape(redact_urls_in_text(text))
 
 
 class WscliError(click.ClickException):
@@ -58,12 +88,13 @@ class WscliError(click.ClickException):
         self.hint = hint
 
     def one_line(self) -> str:
+        """The error as one terminal-safe line, with any URL in it redacted."""
         text = f"wscli: error: {self.message}"
         if self.where:
             text += f" ({self.where})"
         if self.hint:
             text += f": {self.hint}"
-        return text
+        return safe_line(text)
 
     def show(self, file: IO[Any] | None = None) -> None:
         stream = file if file is not None else sys.stderr
@@ -122,9 +153,25 @@ class HandshakeRejected(WscliError):
 
 
 class TimedOut(WscliError):
-    """A deadline passed: connect, idle, or not enough messages in time."""
+    """A deadline passed: connect, idle, or not enough messages in time.
+
+    ``reason`` says which, for machine-readable reports (issue #7): a plain
+    ``TimedOut`` is a connect timeout; the idle and ``--duration`` deadlines
+    name theirs (see :mod:`wscli.endings`).
+    """
 
     exit_code = ExitStatus.TIMEOUT
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        where: str | None = None,
+        hint: str | None = None,
+        reason: str = "connect_timeout",
+    ) -> None:
+        super().__init__(message, where=where, hint=hint)
+        self.reason = reason
 
 
 class ConnectionLost(WscliError):
@@ -142,3 +189,11 @@ class ConnectionLost(WscliError):
     ) -> None:
         super().__init__(message, where=where, hint=hint)
         self.close_code = close_code
+
+
+class WriteFailed(BadUsage):
+    """The system refused a write: stdout, a report or a recording (full disk, read-only).
+
+    Exit 2 like other problems the user fixes on their side, never "a bug in wscli";
+    built by :func:`wscli.outfiles.write_failed` so every writer words it alike.
+    """

@@ -5,11 +5,16 @@ Pure functions over decoded envelopes; no I/O.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 MISSING: Any = object()
+
+# A list index: ASCII digits with an optional minus. ``str.isdigit`` also accepts "²"
+# and "--1" after lstrip, which int() then refuses with a garbled message.
+_INDEX = re.compile(r"-?[0-9]+")
 
 
 @dataclass(frozen=True)
@@ -51,7 +56,7 @@ def parse_field_path(path: str) -> tuple[str | int, ...]:
     for piece in path.strip().lstrip(".").split("."):
         if piece == "":
             raise ValueError(f"empty segment in field path {path!r}")
-        parts.append(int(piece) if piece.lstrip("-").isdigit() else piece)
+        parts.append(int(piece) if _INDEX.fullmatch(piece) else piece)
     return tuple(parts)
 
 

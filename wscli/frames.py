@@ -69,8 +69,11 @@ def _escape_table() -> dict[int, str]:
     table: dict[int, str] = {}
     for cp in [*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0)]:
         table[cp] = {0x09: "\\t", 0x0A: "\\n", 0x0D: "\\r"}.get(cp, f"\\x{cp:02x}")
-    # Bidi overrides can reorder what a reader sees (CVE-2021-42574).
-    for cp in (0x202A, 0x202B, 0x202C, 0x202D, 0x202E, 0x2066, 0x2067, 0x2068, 0x2069):
+    # Bidi controls can reorder what a reader sees (CVE-2021-42574): embeddings,
+    # overrides and isolates, and the invisible marks (LRM, RLM, ALM); line and
+    # paragraph separators can break a line where a terminal shows none.
+    bidi = (0x061C, 0x200E, 0x200F, 0x2028, 0x2029, *range(0x202A, 0x202F), *range(0x2066, 0x206A))
+    for cp in bidi:
         table[cp] = f"\\u{cp:04x}"
     return table
 
@@ -79,7 +82,7 @@ _ESCAPES = _escape_table()
 
 
 def escape(text: str) -> str:
-    """Make server text safe for a terminal: C0/C1 controls and bidi overrides escaped."""
+    """Make server text safe for a terminal: C0/C1 controls and bidi controls escaped."""
     return text.translate(_ESCAPES)
 
 

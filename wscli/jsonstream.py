@@ -4,7 +4,9 @@
 the file's size. :class:`JsonText` reads chunks, decodes one value at a time with
 the C decoder, and holds at most one value plus a chunk. Line numbers are tracked
 incrementally so places stay exact, and a value cut by a chunk boundary is simply
-decoded again once more text has arrived.
+decoded again once more text has arrived. A value larger than ``limit``
+(``--max-size``) ends the file, as does skipping more than ``limit`` of garbage to find
+the next document: memory stays bounded whatever the input (issue #6).
 """
 
 from __future__ import annotations
@@ -14,9 +16,13 @@ import json
 import re
 from collections.abc import Callable, Iterator
 
+from wscli.frames import human_bytes
+from wscli.linereader import DEFAULT_LIMIT
+from wscli.messages import MAX_DEPTH, unfit_value
 from wscli.validation import Malformed
 
 CHUNK = 1 << 16  # bytes per read; doubled while one value is bigger than the buffer
+PATIENT = 1 << 20  # a value this big waits for whole doubled reads (see _read_some)
 NESTED = "nested too deeply to decode"
 _DECODER = json.JSONDecoder()
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
@@ -34,15 +40,18 @@ class JsonText:
     incrementally so that places stay exact without rescanning.
     """
 
-    def __init__(self, read: Callable[[int], bytes]) -> None:
+    def __init__(
+        self, read: Callable[[int], bytes], *, first_line: int = 1, limit: int = DEFAULT_LIMIT
+    ) -> None:
         self._read = read
+        self.limit = limit
         self._pending = b""  # the start of a character cut by the chunk boundary
         self._bad: str | None = None  # set once invalid UTF-8 has been met
         self.buf = ""
         self.pos = 0
         self.eof = False
         self.offset = 0  # bytes read so far
-        self.line = 1  # the line number at buf[_line_pos]
+        self.line = first_line  # the line number at buf[_line_pos]
         self._line_pos = 0
         self._starts_line = True  # buf[0] is the first character of a line
 
@@ -63,7 +72,8 @@ class JsonText:
         self.buf = self.buf[self.pos :]
         self._line_pos -= self.pos
         self.pos = 0
-        data = self._read(max(CHUNK, len(self.buf)))
+        # doubling, but never far past the limit: one byte over it is enough to know
+        data = self._read_some(max(CHUNK, min(len(self.buf), self.limit + 1 - len(self.buf))))
         raw = self._pending + data
         try:
             text, used = codecs.utf_8_decode(raw, "strict", not data)
@@ -75,6 +85,24 @@ class JsonText:
         self.buf += text
         self.eof = not data
         return True
+
+    def _read_some(self, size: int) -> bytes:
+        """What the input has, up to ``size``; for a value past :data:`PATIENT` bytes, all
+        of ``size``: a pipe hands out 64 KiB at a time, and decoding a 64 MiB value again
+        after each would take quadratic time. Below that, a live pipe is never kept
+        waiting for bytes a complete value does not need."""
+        data = self._read(size)
+        if len(self.buf) - self.pos < PATIENT or not data:
+            return data
+        parts = [data]
+        got = len(data)
+        while got < size:
+            more = self._read(size - got)
+            if not more:
+                break
+            parts.append(more)
+            got += len(more)
+        return b"".join(parts)
 
     def line_at(self, pos: int) -> int:
         """The line number of ``buf[pos]``; positions must not go backwards."""
@@ -94,23 +122,63 @@ class JsonText:
                 return None
 
     def value(self) -> object:
-        """Decode the value at ``pos``.
+        """Decode the value at ``pos``; a :class:`Malformed` for JSON that is no message.
 
         Raises:
             json.JSONDecodeError: it is not JSON (decided only once more input cannot help).
+            BadText: the value is larger than the limit; the rest cannot be read.
         """
         while True:
             try:
                 obj, end = _DECODER.raw_decode(self.buf, self.pos)
             except json.JSONDecodeError as exc:
                 cut = exc.pos >= len(self.buf) - 16 or exc.msg.startswith("Unterminated")
-                if cut and self.fill():
+                if cut and self._fill_value():
                     continue
                 raise
-            if end + 3 > len(self.buf) and self.fill():
+            if (
+                end + 3 > len(self.buf)
+                and self._bad is None  # the text stops at a bad byte: the value is whole
+                and end - self.pos <= self.limit
+                and self.fill()
+            ):
                 continue  # a number cut at "1", "1." or "1e+" may go on in the next chunk
-            self.pos = end
-            return obj
+            start, self.pos = self.pos, end
+            if self._larger_than_limit(start, end):
+                return Malformed(self._too_large())
+            return self._checked(obj, start, end)
+
+    def _fill_value(self) -> bool:
+        if len(self.buf) - self.pos > self.limit:
+            raise BadText(self._too_large())
+        return self.fill()
+
+    def _too_large(self) -> str:
+        return f"a JSON value larger than {human_bytes(self.limit)} (--max-size)"
+
+    def _larger_than_limit(self, start: int, end: int) -> bool:
+        """Whether ``buf[start:end]`` is over the limit in bytes (up to 4 per character).
+
+        A value that arrived whole within one chunk never met the check in
+        :meth:`_fill_value`, so every decoded value is measured here too.
+        """
+        if (end - start) * 4 <= self.limit:
+            return False
+        return end - start > self.limit or len(self.buf[start:end].encode()) > self.limit
+
+    def _checked(self, obj: object, start: int, end: int) -> object:
+        """NaN, lone surrogates and deep nesting make malformed values (see messages)."""
+        buf = self.buf
+        if (
+            buf.count("[", start, end) + buf.count("{", start, end) > MAX_DEPTH
+            or buf.find("\\u", start, end) >= 0
+            or buf.find("NaN", start, end) >= 0
+            or buf.find("Infinity", start, end) >= 0
+        ):
+            reason = unfit_value(obj)
+            if reason is not None:
+                return Malformed(reason)
+        return obj
 
     def where(self, pos: int) -> str:
         line = self.line_at(pos)
@@ -124,13 +192,16 @@ class JsonText:
         ``after`` should be the newline before the line to try first; False at the end.
         """
         self.pos = max(self.pos, after)
+        skipped = 0
         while True:
             found = _VALUE_LINE.search(self.buf, self.pos)
             if found is not None:
                 self.pos = found.start() + 1
                 return True
-            self.pos = max(self.pos, len(self.buf) - 1)  # keep a newline that may start one
-            if not self.fill():
+            end = max(self.pos, len(self.buf) - 1)  # keep a newline that may start one
+            skipped += end - self.pos
+            self.pos = end
+            if skipped > self.limit or not self.fill():
                 return False
 
 

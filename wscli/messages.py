@@ -8,15 +8,28 @@ column, so verdicts and reasons are exactly the stdlib's.
 
 Known difference: orjson reads integers beyond 64 bits as floats. Output in
 JSON Lines and raw modes is the received bytes, so nothing printed changes;
-only ``--field`` and the pretty view would show such a number rounded.
+``--field`` re-reads such a message exactly, only the pretty view shows it rounded.
+
+Some text ``json.loads`` accepts is still not a message (issue #6): ``NaN`` and
+``Infinity`` are not JSON, a lone surrogate (``"\\ud800"``) is not Unicode and
+cannot be written out again, and data nested deeper than :data:`MAX_DEPTH` levels
+would exhaust the recursion of whatever reads it next (the schema explainer, the
+renderer). :func:`unfit_reason` says which, checking the value only when a cheap
+look at its text shows it could be one of them.
 """
 
 from __future__ import annotations
 
 import json
+import math
+import re
 from typing import Any
 
 import orjson
+
+MAX_DEPTH = 128  # levels of arrays and objects; real messages have a handful
+TOO_DEEP = f"nested too deep (more than {MAX_DEPTH} levels of arrays and objects)"
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class Malformed(ValueError):
@@ -34,14 +47,77 @@ def parse_json(payload: bytes) -> Any:
         Malformed: the payload is not valid UTF-8, or not JSON.
     """
     try:
-        return orjson.loads(payload)
+        obj = orjson.loads(payload)
     except orjson.JSONDecodeError:
         pass
+    else:
+        reason = unfit_reason(payload, obj, fast=True)
+        if reason is not None:
+            raise Malformed(reason)
+        return obj
     try:
         text = payload.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise Malformed(f"invalid UTF-8 at byte {exc.start}") from None
     try:
-        return json.loads(text)
+        obj = json.loads(text)
     except ValueError as exc:
         raise Malformed(f"not JSON: {exc}") from None
+    except RecursionError:
+        raise Malformed(TOO_DEEP) from None
+    reason = unfit_reason(text, obj, fast=False)
+    if reason is not None:
+        raise Malformed(reason)
+    return obj
+
+
+def unfit_reason(text: str | bytes, value: object, *, fast: bool) -> str | None:
+    """Why a value a JSON decoder accepted is still not a message, or ``None``.
+
+    Args:
+        text: the text it was decoded from: cheap counts decide whether to look at all.
+        value: the decoded value.
+        fast: decoded by orjson, which already refuses NaN and lone surrogates.
+    """
+    if isinstance(text, bytes):
+        deep = text.count(b"[") + text.count(b"{") > MAX_DEPTH
+        odd = not fast and (b"\\u" in text or b"NaN" in text or b"Infinity" in text)
+    else:
+        deep = text.count("[") + text.count("{") > MAX_DEPTH
+        odd = not fast and (
+            "\\u" in text
+            or "NaN" in text
+            or "Infinity" in text
+            or (not text.isascii() and _LONE_SURROGATE.search(text) is not None)
+        )
+    if not deep and not odd:
+        return None
+    return unfit_value(value)
+
+
+def unfit_value(value: object) -> str | None:
+    """The first thing in ``value`` that a message cannot hold (iterative: no recursion)."""
+    stack: list[tuple[object, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, str):
+            found = _LONE_SURROGATE.search(item)
+            if found:
+                return (
+                    f"not Unicode text: a lone surrogate \\u{ord(found.group()):04x}"
+                    " in a string (JSON text must be Unicode)"
+                )
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                return f"not JSON: {json.dumps(item)} is not a JSON number"
+        elif isinstance(item, (dict, list)):
+            if depth >= MAX_DEPTH:
+                return TOO_DEEP
+            # pushed in reverse so that the first problem in document order is named
+            if isinstance(item, dict):
+                for key, v in reversed(item.items()):
+                    stack.append((v, depth + 1))
+                    stack.append((key, depth))
+            else:
+                stack.extend((v, depth + 1) for v in reversed(item))
+    return None

@@ -16,7 +16,9 @@ from typing import Any, TypeVar
 import click
 
 from wscli.connection import DEFAULT_URL, ConnectOptions, check_url
-from wscli.tap import Redactor, Tap, environment_secrets
+from wscli.errors import BadUsage
+from wscli.redact import Redactor
+from wscli.tap import Tap, environment_secrets
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -57,7 +59,9 @@ _CONNECTION_PARAMS = (
         "--subprotocol", "subprotocols", multiple=True, help="Offer a subprotocol (repeatable)."
     ),
     click.option(
-        "--token", envvar="WSCLI_TOKEN", help="Bearer token, sent as 'Authorization: Bearer'."
+        "--token",
+        envvar="WSCLI_TOKEN",
+        help="Bearer token, sent as 'Authorization: Bearer' [env: WSCLI_TOKEN].",
     ),
     # TLS
     click.option(
@@ -116,7 +120,8 @@ _CONNECTION_PARAMS = (
     ),
 )
 
-_CONNECTION_KEYS = (
+# The connection settings a profile can hold and `wscli config` shows, in that order.
+SETTING_KEYS = (
     "url",
     "headers",
     "origin",
@@ -132,21 +137,101 @@ _CONNECTION_KEYS = (
     "max_size",
     "ping_interval",
     "ping_timeout",
-    "verbose",
-    "tap_file",
-    "no_redact",
 )
+# Plus the debug-tap switches, which are per run, not settings.
+_CONNECTION_KEYS = (*SETTING_KEYS, "verbose", "tap_file", "no_redact")
+
+
+GIVEN = "_given"  # the key under which connection_params records what the user set
+
+
+def given_options(keys: tuple[str, ...]) -> dict[str, str]:
+    """Which of ``keys`` the user set in the current command, and where (flag or env var)."""
+    from click.core import ParameterSource
+
+    ctx = click.get_current_context(silent=True)
+    if ctx is None:
+        return {}
+    given: dict[str, str] = {}
+    for param in ctx.command.params:
+        if param.name not in keys:
+            continue
+        source = ctx.get_parameter_source(param.name)
+        if source is ParameterSource.COMMANDLINE:
+            given[param.name] = "command line"
+        elif source is ParameterSource.ENVIRONMENT:
+            envvar = param.envvar if isinstance(param.envvar, str) else "?"
+            given[param.name] = f"env {envvar}"
+    return given
+
+
+def _guess_given(values: dict[str, Any]) -> dict[str, str]:
+    """For callers that built ``values`` themselves: anything not a default was given."""
+    defaults = ConnectOptions()
+    given = {}
+    for key, value in values.items():
+        if key in (GIVEN, "verbose", "tap_file", "no_redact") or value in (None, (), False):
+            continue
+        if key == "max_size" or value == getattr(defaults, key, object()):
+            continue
+        given[key] = "command line"
+    return given
+
+
+def _profile_name() -> str | None:
+    """``--profile`` (before or after the command name), else ``WSCLI_PROFILE``."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:
+        from wscli.cli import AppState
+
+        state = ctx.find_object(AppState)
+        if state is not None:
+            return state.profile
+    return os.environ.get("WSCLI_PROFILE") or None
+
+
+def resolve_settings(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str], Any]:
+    """Flags and their env vars, over the profile, over the defaults (issue #10).
+
+    Returns:
+        The merged values, where each came from, and the profile used (or None).
+    """
+    from wscli.config import load_profile, merge
+
+    given = values.get(GIVEN)
+    if given is None:
+        given = _guess_given(values)
+    if values.get("url") is not None and "url" not in given:
+        given = {**given, "url": "command line"}
+    profile = load_profile(_profile_name())
+    plain = {key: value for key, value in values.items() if key != GIVEN}
+    merged, origins = merge(plain, given, profile)
+    return merged, origins, profile
 
 
 def build_connection(values: dict[str, Any]) -> tuple[ConnectOptions, Tap]:
-    """Fold the raw option values into connection options and a tap."""
-    url = check_url(values["url"] or os.environ.get("WSCLI_URL") or DEFAULT_URL)
+    """Fold the raw option values, over the profile if any, into connection options and a tap.
+
+    Raises:
+        BadUsage: a bad config file or profile, a profile's token variable unset, a bad URL.
+    """
+    from wscli.config import missing_token
+
+    values, _, profile = resolve_settings(values)
+    token_env = missing_token(profile, values)
+    if token_env is not None:
+        raise BadUsage(
+            f"profile {profile.name} takes the token from ${token_env}, which is not set",
+            hint=f"export {token_env}=..., or pass --token",
+        )
+    token = values["token"]
+    url = check_url(values["url"] or DEFAULT_URL, secrets=[token or ""])
     options = ConnectOptions(
         url=url,
         headers=tuple(values["headers"]),
         origin=values["origin"],
         subprotocols=tuple(values["subprotocols"]),
-        token=values["token"],
+        token=token,
         insecure=values["insecure"],
         cacert=values["cacert"],
         cert=values["cert"],
@@ -158,17 +243,7 @@ def build_connection(values: dict[str, Any]) -> tuple[ConnectOptions, Tap]:
         ping_interval=values["ping_interval"] or None,
         ping_timeout=values["ping_timeout"],
     )
-    secrets = [options.token or "", *environment_secrets()]
-    for raw in options.headers:
-        name, _, value = raw.partition(":")
-        if name.strip().lower() in ("authorization", "cookie", "proxy-authorization"):
-            secrets.append(value.strip().split(" ", 1)[-1])
-    for candidate in (url, options.proxy or ""):
-        from urllib.parse import urlsplit
-
-        password = urlsplit(candidate).password
-        if password:
-            secrets.append(password)
+    secrets = [*options.secrets(), *environment_secrets()]
     redactor = Redactor(secrets, enabled=not values["no_redact"])
     tap = Tap(verbose=values["verbose"], tap_file=values["tap_file"], url=url, redactor=redactor)
     return options, tap
@@ -206,6 +281,7 @@ def connection_params(*, without_url: bool = False) -> Callable[[F], F]:
         @functools.wraps(function)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             values: dict[str, Any] = {key: kwargs.pop(key) for key in keys}
+            values[GIVEN] = given_options(keys)
             values.setdefault("url", None)
             return function(*args, conn_values=values, **kwargs)
 
@@ -215,3 +291,48 @@ def connection_params(*, without_url: bool = False) -> Callable[[F], F]:
         return decorated if without_url else _url_argument(decorated)  # type: ignore[no-any-return]
 
     return decorate
+
+
+# -- output options shared by the commands that print a stream ----------------------------------
+
+
+class AliasedChoice(click.Choice):  # type: ignore[type-arg]
+    """A choice that also takes aliases (``json`` for ``jsonl``) and explains near misses.
+
+    Output mode names differ between commands for a reason (``validate -o json`` is one
+    document, ``tail -o jsonl`` is one line per message), so a near miss gets a hint
+    instead of a bare "invalid choice".
+    """
+
+    def __init__(
+        self,
+        choices: tuple[str, ...],
+        *,
+        aliases: dict[str, str] | None = None,
+        hints: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(choices)
+        self.aliases = aliases or {}
+        self.hints = hints or {}
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str):
+            if value in self.aliases:
+                return self.aliases[value]
+            if value in self.hints:
+                self.fail(f"{value!r} is not a choice here: {self.hints[value]}", param, ctx)
+        return super().convert(value, param, ctx)
+
+
+def time_options(function: F) -> F:
+    """``--utc`` and ``--timestamps``: how pretty lines and the ``--stats`` summary show times."""
+    function = click.option(
+        "--timestamps",
+        type=click.Choice(["clock", "iso"]),
+        default="clock",
+        show_default=True,
+        help="Times in pretty output and --stats: clock (HH:MM:SS.mmm) or iso (RFC 3339, dated).",
+    )(function)
+    return click.option(
+        "--utc", is_flag=True, help="Show times in UTC (marked Z) instead of local time."
+    )(function)

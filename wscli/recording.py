@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -18,6 +18,8 @@ from typing import IO, Any
 
 from wscli.errors import BadUsage
 from wscli.frames import OP_BINARY, OP_CLOSE, OPCODE_NAMES, parse_close_payload
+from wscli.outfiles import write_failed
+from wscli.redact import redact_url
 
 FORMAT_NAME = "wscli"
 FORMAT_VALUE = "recording"
@@ -63,16 +65,21 @@ class RecordingWriter:
     which is the whole point of the format (SIGKILL loses nothing received).
     """
 
-    def __init__(self, path: str | Path, url: str) -> None:
+    def __init__(
+        self, path: str | Path, url: str, *, redact: Callable[[str], str] = redact_url
+    ) -> None:
+        # Every URL written (header, ``connect`` events) goes through ``redact``: the
+        # tap's redactor (which knows --token and honours --no-redact), else the
+        # structural redaction of userinfo and credential parameters.
+        self._redact = redact
+        url = redact(url)
         self.path = str(path)
         try:
             self._file: IO[str] = open(path, "w", encoding="utf-8", buffering=1)  # noqa: SIM115
         except OSError as exc:
-            raise BadUsage(
-                f"cannot write recording {path}: {exc.strerror or exc}",
-                hint="check the folder exists and is writable",
-            ) from exc
+            raise write_failed(f"recording {path}", exc) from exc
         self._start = time.monotonic()
+        self._failed = False
         self._write(
             {
                 FORMAT_NAME: FORMAT_VALUE,
@@ -89,8 +96,10 @@ class RecordingWriter:
         try:
             self._file.write(json.dumps(obj, ensure_ascii=False, separators=(",", ":")) + "\n")
         except OSError as exc:
-            raise BadUsage(
-                f"cannot write recording {self.path}: {exc.strerror or exc}",
+            self._failed = True
+            raise write_failed(
+                f"recording {self.path}",
+                exc,
                 hint="free some space or record somewhere else; lines so far are kept",
             ) from exc
 
@@ -98,21 +107,77 @@ class RecordingWriter:
         self._write(frame_record(self.elapsed(), direction, opcode, payload))
 
     def event(self, name: str, **fields: Any) -> None:
+        if isinstance(fields.get("url"), str):
+            fields["url"] = self._redact(fields["url"])
         self._write({"t": round(self.elapsed(), 6), "event": name, **fields})
 
     def close(self) -> None:
-        if not self._file.closed:
+        """Close the file; a write it could not finish is one line, never a traceback."""
+        if self._file.closed:
+            return
+        try:
             self._file.close()
+        except OSError as exc:
+            if not self._failed:  # the first failure was already reported
+                raise write_failed(f"recording {self.path}", exc) from exc
+
+
+@dataclass(frozen=True)
+class RecordingProblem:
+    """One line of a recording that cannot be played, with its line number."""
+
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.message}"
+
+
+class RecordingDamaged(BadUsage):
+    """A recording line that cannot be read: cut off, not JSON, or a newer format."""
+
+
+ProblemSink = Callable[[RecordingProblem], None]
+
+
+@dataclass(frozen=True)
+class RecordedFrame:
+    """One frame line, decoded: when it was seen, which way, what it carried."""
+
+    line: int
+    t: float
+    direction: str  # "in" | "out"
+    opcode: int
+    payload: bytes
+    code: int | None = None  # close frames only
+    reason: str = ""
 
 
 @dataclass
 class Recording:
-    """A parsed recording header plus its lines, read lazily."""
+    """A parsed recording header plus its lines, read lazily.
+
+    ``lines`` streams every well-formed line after the header. A damaged line is
+    raised as :class:`RecordingDamaged` naming its line number, or, when the
+    recording was opened with an ``on_problem`` sink (``--lenient``), reported
+    there and skipped.
+    """
 
     url: str
     started: str
     version: int
     lines: Iterator[tuple[int, dict[str, Any]]] = field(repr=False)
+    path: str = ""
+
+    def frames(self, on_problem: ProblemSink | None = None) -> Iterator[RecordedFrame]:
+        """The frame lines, decoded; events are skipped, bad frames are problems."""
+        for number, obj in self.lines:
+            if "event" in obj or is_recording_header(obj):
+                continue  # events carry no frame; a second header starts a concatenation
+            try:
+                yield decode_frame(number, obj)
+            except ValueError as exc:
+                _problem(self.path, RecordingProblem(number, str(exc)), on_problem)
 
 
 def is_recording_header(obj: object) -> bool:
@@ -122,7 +187,9 @@ def is_recording_header(obj: object) -> bool:
 def iter_records(path: str | Path) -> Iterator[tuple[int, dict[str, Any] | None, str]]:
     """Yield ``(line_number, object_or_None, raw_line)``; ``None`` marks a malformed line.
 
-    Streams the file: memory stays flat however long the recording is.
+    Streams the file: memory stays flat however long the recording is. A last
+    line without its newline was cut off mid-write (a killed recorder); its raw
+    text is yielded as read, so callers can tell it from a corrupt line.
     """
     with open(path, encoding="utf-8", errors="surrogateescape") as handle:
         for number, raw in enumerate(handle, start=1):
@@ -130,19 +197,32 @@ def iter_records(path: str | Path) -> Iterator[tuple[int, dict[str, Any] | None,
                 continue
             try:
                 obj = json.loads(raw)
-            except ValueError:
+            except (ValueError, RecursionError):
                 yield number, None, raw
                 continue
             yield number, obj if isinstance(obj, dict) else None, raw
 
 
-def read_recording(path: str | Path) -> Recording:
-    """Open a recording and check its header; frames and events are read lazily."""
+def read_recording(path: str | Path, *, on_problem: ProblemSink | None = None) -> Recording:
+    """Open a recording and check its header; frames and events are read lazily.
+
+    Args:
+        path: the recording file.
+        on_problem: where damaged lines go (``--lenient``); without it the first
+            damaged line raises.
+
+    Raises:
+        BadUsage: the file cannot be read or is not a recording.
+        RecordingDamaged: a damaged line (line-numbered), or a newer format version
+            when no ``on_problem`` sink is given.
+    """
     records = iter_records(path)
     try:
         first = next(records, None)
     except OSError as exc:
         raise BadUsage(f"cannot read recording {path}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:  # only with a strict codec; kept for safety
+        raise BadUsage(f"cannot read recording {path}: {exc}") from exc
     if first is None or not is_recording_header(first[1]):
         raise BadUsage(
             f"{path} is not a wscli recording",
@@ -150,15 +230,103 @@ def read_recording(path: str | Path) -> Recording:
         )
     header = first[1] or {}
     version = header.get("version")
-    if version != FORMAT_VERSION:
-        raise BadUsage(f"{path}: unsupported recording version {version!r}")
-    lines = ((n, obj) for n, obj, _raw in records if obj is not None)
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise RecordingDamaged(f"{path} line {first[0]}: bad recording version {version!r}")
+    if version > FORMAT_VERSION:
+        _problem(
+            str(path),
+            RecordingProblem(
+                first[0],
+                f"recording format version {version} is newer than this wscli reads"
+                f" ({FORMAT_VERSION})",
+            ),
+            on_problem,
+            hint="upgrade wscli, or --lenient to play the lines it understands",
+        )
     return Recording(
         url=str(header.get("url", "")),
         started=str(header.get("started", "")),
-        version=FORMAT_VERSION,
-        lines=lines,
+        version=version,
+        lines=_good_lines(str(path), records, on_problem),
+        path=str(path),
     )
+
+
+def _good_lines(
+    path: str,
+    records: Iterator[tuple[int, dict[str, Any] | None, str]],
+    on_problem: ProblemSink | None,
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    for number, obj, raw in records:
+        if obj is not None:
+            yield number, obj
+            continue
+        if not raw.endswith("\n"):
+            message = "cut off mid-line (the recorder was probably killed while writing)"
+        else:
+            message = "not a JSON object"
+        _problem(path, RecordingProblem(number, message), on_problem)
+
+
+def _problem(
+    path: str, problem: RecordingProblem, on_problem: ProblemSink | None, hint: str | None = None
+) -> None:
+    """Report a damaged line to the lenient sink, or raise it."""
+    if on_problem is not None:
+        on_problem(problem)
+        return
+    raise RecordingDamaged(
+        f"{path} {problem}", hint=hint or "--lenient plays the lines that can be read"
+    )
+
+
+_OPCODES_BY_NAME = {name: code for code, name in OPCODE_NAMES.items()}
+
+
+def decode_frame(number: int, record: dict[str, Any]) -> RecordedFrame:
+    """One frame line as a :class:`RecordedFrame`.
+
+    Raises:
+        ValueError: a field is missing or of the wrong kind (the message says which).
+    """
+    t = record.get("t")
+    if not isinstance(t, (int, float)) or isinstance(t, bool) or not t >= 0:
+        raise ValueError(f"frame without a valid time 't' ({t!r})")
+    direction = record.get("dir")
+    if direction not in ("in", "out"):
+        raise ValueError(f'frame \'dir\' must be "in" or "out", got {direction!r}')
+    op = record.get("op")
+    opcode = _OPCODES_BY_NAME.get(op) if isinstance(op, str) else None
+    if opcode is None:
+        raise ValueError(f"unknown frame 'op' {op!r}")
+    if opcode == OP_CLOSE:
+        code = record.get("code")
+        reason = record.get("reason", "")
+        if code is not None and (not isinstance(code, int) or isinstance(code, bool)):
+            raise ValueError(f"close 'code' must be a number, got {code!r}")
+        return RecordedFrame(
+            number,
+            float(t),
+            direction,
+            opcode,
+            b"",
+            code,
+            reason if isinstance(reason, str) else "",
+        )
+    if "b64" in record:
+        try:
+            payload = base64.b64decode(record["b64"], validate=True)
+        except (ValueError, TypeError):
+            raise ValueError("frame 'b64' is not base64") from None
+    else:
+        text = record.get("text", "")
+        if not isinstance(text, str):
+            raise ValueError("frame 'text' must be a string")
+        try:
+            payload = text.encode("utf-8", "surrogateescape")  # bytes as the file held them
+        except UnicodeEncodeError:
+            raise ValueError("frame 'text' holds an unpaired surrogate") from None
+    return RecordedFrame(number, float(t), direction, opcode, payload)
 
 
 def frame_payload(record: dict[str, Any]) -> bytes:

@@ -1,147 +1,27 @@
-"""Everything wscli prints: terminal policy, message lines, summaries.
+"""What wscli prints: message lines, summaries and the --stats table.
 
-The only module that imports rich, and only inside functions: JSON Lines output
-never pays for it. Terminal facts live in one :class:`Output` that tests build
-with ``is_tty=True/False`` instead of faking terminals (httpie's Environment).
+With :mod:`wscli.output` (the terminal policy), the only modules that import
+rich, and only inside functions: JSON Lines output never pays for it.
 """
 
 from __future__ import annotations
 
 import base64
-import io
 import json
-import os
-import sys
+import re
 import time
 from collections import Counter
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
-from functools import cached_property
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
+from wscli.clock import rfc3339
 from wscli.filters import MISSING, get_field
 from wscli.frames import escape, hex_preview
+from wscli.layout import DecimalColumn, cells, cut, wrap
+from wscli.output import MODE_ALIASES, WIDE_LAYOUT, AnsiStyles, Output
 
 if TYPE_CHECKING:
-    from rich.console import Console
-
     from wscli.schema import Problem
-
-MODES = ("auto", "pretty", "jsonl", "raw")
-
-
-class Output:
-    """Where data and diagnostics go, and how they may look there."""
-
-    def __init__(
-        self,
-        *,
-        stdout: IO[bytes] | None = None,
-        stderr: IO[str] | None = None,
-        is_tty: bool | None = None,
-        err_is_tty: bool | None = None,
-        color: str = "auto",
-        env: Mapping[str, str] | None = None,
-    ) -> None:
-        self.out: IO[bytes] = stdout if stdout is not None else _buffered_stdout()
-        self.err: IO[str] = stderr if stderr is not None else sys.stderr
-        self.is_tty = _isatty(self.out) if is_tty is None else is_tty
-        self.err_is_tty = _isatty(self.err) if err_is_tty is None else err_is_tty
-        self.env = os.environ if env is None else env
-        self.color_choice = color
-
-    # -- policy ------------------------------------------------------------------------
-    def resolve_mode(self, requested: str) -> str:
-        """``auto`` is pretty on a terminal and JSON Lines anywhere else."""
-        if requested == "auto":
-            return "pretty" if self.is_tty else "jsonl"
-        return requested
-
-    @cached_property
-    def color(self) -> bool:
-        if self.color_choice == "never" or "NO_COLOR" in self.env and self.env["NO_COLOR"]:
-            return False
-        if self.color_choice == "always":
-            return True
-        return self.is_tty and self.env.get("TERM") != "dumb"
-
-    @property
-    def emoji(self) -> bool:
-        return self.is_tty
-
-    @cached_property
-    def err_console(self) -> Console:
-        """rich console for stderr diagnostics (tables, coloured notes)."""
-        from rich.console import Console
-
-        return Console(
-            file=self.err,
-            force_terminal=True if self.color_choice == "always" else None,
-            no_color=self.color_choice == "never" or None,
-            highlight=False,
-            soft_wrap=True,
-        )
-
-    # -- writing -----------------------------------------------------------------------
-    def write(self, data: bytes) -> None:
-        self.out.write(data)
-
-    def flush(self) -> None:
-        self.out.flush()
-
-    def note(self, text: str) -> None:
-        """One diagnostic line on stderr, terminal-safe."""
-        try:
-            self.err.write(escape(text) + "\n")
-            self.err.flush()
-        except (BrokenPipeError, ValueError):
-            pass
-
-
-def _buffered_stdout() -> IO[bytes]:
-    """stdout's bytes, buffered even under PYTHONUNBUFFERED (one write per message
-    otherwise); wscli flushes before every wait on the network, so a quiet stream
-    is never held back."""
-    out = sys.stdout.buffer
-    if isinstance(out, io.RawIOBase):
-        raw = io.FileIO(out.fileno(), "wb", closefd=False)
-        return io.BufferedWriter(raw, buffer_size=64 * 1024)
-    return out
-
-
-def _isatty(stream: Any) -> bool:
-    try:
-        return bool(stream.isatty())
-    except (AttributeError, ValueError):
-        return False
-
-
-class AnsiStyles:
-    """ANSI prefixes rendered once by rich; per line we only concatenate strings.
-
-    rich's ``Console.print`` costs ~1 ms a line with markup and highlighting; a
-    stream needs thousands of lines a second, so styles are rendered up front and
-    disabled styling is plain text.
-    """
-
-    def __init__(self, names: Mapping[str, str], enabled: bool) -> None:
-        self.names = names
-        self.codes: dict[str, tuple[str, str]] = {}
-        if not enabled:
-            return
-        from rich.color import ColorSystem
-        from rich.style import Style
-
-        for name, spec in names.items():
-            rendered = Style.parse(spec).render("\0", color_system=ColorSystem.STANDARD)
-            before, _, after = rendered.partition("\0")
-            self.codes[name] = (before, after)
-
-    def __call__(self, name: str, text: str) -> str:
-        codes = self.codes.get(name)
-        return f"{codes[0]}{text}{codes[1]}" if codes else text
-
 
 MESSAGE_STYLES = {
     "time": "dim",
@@ -156,6 +36,27 @@ MESSAGE_STYLES = {
 }
 
 
+_LONG_NUMBER = re.compile(rb"\d{19}")  # orjson reads integers past 64 bits as floats
+
+
+def one_line(data: bytes) -> bytes:
+    """A JSON text compacted onto one line, every value untouched (issue #6).
+
+    Whitespace outside strings is dropped and strings are copied as they are: no
+    number is re-read (``12345678901234567890123`` stays itself, where a round trip
+    through a parser made it ``1.2345678901234568e+22``) and no string re-escaped.
+    Only called on text that already parsed as JSON, so strings are well formed.
+    """
+    return _JSON_SPACE.sub(_keep_strings, data)
+
+
+_JSON_SPACE = re.compile(rb'("(?:[^"\\]+|\\.)*")|[ \t\r\n]+')
+
+
+def _keep_strings(match: re.Match[bytes]) -> bytes:
+    return match.group(1) or b""
+
+
 def _num(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:g}"
@@ -163,28 +64,49 @@ def _num(value: Any) -> str:
 
 
 class MessageRenderer:
-    """Writes one line per message in the chosen mode (pretty, jsonl or raw)."""
+    """Writes one line per message in the chosen mode (pretty, jsonl or raw).
+
+    Pretty lines fit ``output.width`` (cut with an ellipsis; a validation problem
+    wraps onto indented lines below), numbers line up on the decimal point, and
+    times follow ``output.clock``. ``received_at`` wraps each JSON Lines record as
+    ``{"received_at": RFC 3339 UTC, "message": ...}``, the message unchanged.
+    """
 
     def __init__(
-        self, output: Output, mode: str, *, field_path: tuple[str | int, ...] | None = None
+        self,
+        output: Output,
+        mode: str,
+        *,
+        field_path: tuple[str | int, ...] | None = None,
+        received_at: bool = False,
     ) -> None:
         self.output = output
-        self.mode = output.resolve_mode(mode)
+        self.mode = output.resolve_mode(MODE_ALIASES.get(mode, mode))
         self.field_path = field_path
+        self.received_at = received_at and self.mode == "jsonl"
         self.write = output.write
         self.styles = AnsiStyles(MESSAGE_STYLES, output.color and self.mode == "pretty")
+        self.field_seen = False
+        self.field_warned = False
         self.bad_mark = "✗" if output.emoji else "INVALID"
         self.warn_mark = "⚠" if output.emoji else "MALFORMED"
+        self.width = output.width if self.mode == "pretty" else None
+        self.narrow = self.width is not None and self.width < WIDE_LAYOUT
+        self.clock = output.clock
+        self.value_column = DecimalColumn(4, 3)
+        self.conf_column = DecimalColumn(1, 3)
 
     # -- data messages -----------------------------------------------------------------
     def message(self, data: bytes, obj: Any, problems: list[Problem] | None = None) -> bool:
         """Render a parsed JSON message; False when ``--field`` found nothing to print."""
         if self.field_path is not None:
-            return self._field(obj)
+            return self._field(obj, data)
         mode = self.mode
         if mode == "jsonl":
-            if b"\n" in data:
-                data = json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode()
+            if b"\n" in data or b"\r" in data:
+                data = one_line(data)
+            if self.received_at:
+                data = b'{"received_at":"' + _received_at() + b'","message":' + data + b"}"
             self.write(data + b"\n")
         elif mode == "raw":
             self.write(data + b"\n")
@@ -192,10 +114,27 @@ class MessageRenderer:
             self.write(self._pretty(obj, problems).encode("utf-8", "replace") + b"\n")
         return True
 
-    def _field(self, obj: Any) -> bool:
+    def _field(self, obj: Any, data: bytes = b"") -> bool:
+        """The field's value; a message without it prints ``null`` (jq) or an empty line.
+
+        Skipping such messages made ``--field data.nosuch -n 5`` wait forever in
+        silence (issue #7); a warning names the path once if the first message
+        lacks it, the usual sign of a typo.
+        """
         value = get_field(obj, self.field_path or ())
         if value is MISSING:
-            return False
+            if not self.field_seen and not self.field_warned:
+                self.field_warned = True
+                self.output.note(
+                    f"wscli: warning: --field {_path_text(self.field_path or ())}: not in the"
+                    " first message; messages without it print "
+                    + ("null" if self.mode == "jsonl" else "an empty line")
+                )
+            self.write(b"null\n" if self.mode == "jsonl" else b"\n")
+            return True
+        self.field_seen = True
+        if isinstance(value, (float, list, dict)) and _LONG_NUMBER.search(data):
+            value = get_field(json.loads(data), self.field_path or ())  # exact big integers
         if self.mode != "jsonl" and isinstance(value, str):
             line = escape(value) if self.mode == "pretty" else value
         else:
@@ -209,14 +148,21 @@ class MessageRenderer:
             return
         text = data.decode("utf-8", errors="replace")
         if self.mode == "jsonl":
-            record = {"malformed": reason, "text": text}
+            record = self._stamped({"malformed": reason, "text": text})
             self.write(json.dumps(record, ensure_ascii=False).encode() + b"\n")
         elif self.mode == "raw":
             self.write(data + b"\n")
         else:
-            s = self.styles
-            line = f"{s('time', _clock())}  {s('malformed', self.warn_mark + ' ' + reason)}  "
-            self.write((line + escape(text)).encode("utf-8", "replace") + b"\n")
+            line = self._fit(
+                [
+                    ("time", self.clock.now()),
+                    (None, "  "),
+                    ("malformed", f"{self.warn_mark} {reason}"),
+                    (None, "  "),
+                    (None, escape(text)),
+                ]
+            )
+            self.write(line.encode("utf-8", "replace") + b"\n")
 
     def binary(self, data: bytes) -> None:
         """Binary frames: elided hex on a terminal, base64 in JSON Lines, bytes in raw."""
@@ -224,61 +170,126 @@ class MessageRenderer:
             return
         if self.mode == "jsonl":
             record = {"binary": True, "len": len(data), "b64": base64.b64encode(data).decode()}
-            self.write(json.dumps(record).encode() + b"\n")
+            self.write(json.dumps(self._stamped(record)).encode() + b"\n")
         elif self.mode == "raw":
             self.write(data)
         else:
-            s = self.styles
-            head = s("binary", f"(binary {len(data)} B)")
-            self.write(f"{s('time', _clock())}  {head} {hex_preview(data)}\n".encode())
+            line = self._fit(
+                [
+                    ("time", self.clock.now()),
+                    (None, "  "),
+                    ("binary", f"(binary {len(data)} B)"),
+                    (None, f" {hex_preview(data)}"),
+                ]
+            )
+            self.write(line.encode() + b"\n")
+
+    def _stamped(self, record: dict[str, Any]) -> dict[str, Any]:
+        """wscli's own records (malformed, binary) carry ``received_at`` as a field."""
+        if self.received_at:
+            return {"received_at": _received_at().decode(), **record}
+        return record
 
     # -- pretty ------------------------------------------------------------------------
-    def _pretty(self, obj: Any, problems: list[Problem] | None) -> str:
-        s = self.styles
-        line = f"{s('time', _clock())}  " + self._describe(obj)
-        if problems:
-            first = problems[0]
-            more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
-            where = first.path or "/"
-            line += "  " + s("invalid", f"{self.bad_mark} {where}: {escape(first.reason)}{more}")
-        return line
+    def _fit(self, parts: list[tuple[str | None, str]]) -> str:
+        """Join styled parts, cut to the terminal width (visible columns, not bytes)."""
+        s, width = self.styles, self.width
+        out: list[str] = []
+        used = 0
+        for name, text in parts:
+            if width is not None:
+                size = cells(text)
+                if used + size > width:
+                    text = cut(text, width - used)
+                    out.append(s(name, text) if name else text)
+                    break
+                used += size
+            out.append(s(name, text) if name else text)
+        return "".join(out)
 
-    def _describe(self, obj: Any) -> str:
-        s = self.styles
+    def _pretty(self, obj: Any, problems: list[Problem] | None) -> str:
+        parts: list[tuple[str | None, str]] = [("time", self.clock.now()), (None, "  ")]
+        parts += self._describe(obj)
+        if not problems:
+            return self._fit(parts)
+        first = problems[0]
+        more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
+        detail = f"{self.bad_mark} {first.path or '/'}: {escape(first.reason)}{more}"
+        width = self.width
+        if width is None or sum(cells(text) for _, text in parts) + 2 + cells(detail) <= width:
+            return self._fit([*parts, (None, "  "), ("invalid", detail)])
+        # Too long for one line: the message is cut, the problem wraps below it, indented.
+        indent = "    "
+        lines = [self._fit(parts)]
+        lines += [indent + self.styles("invalid", chunk) for chunk in wrap(detail, width - 4)]
+        return "\n".join(lines)
+
+    def _describe(self, obj: Any) -> list[tuple[str | None, str]]:
         kind = obj.get("type") if isinstance(obj, dict) else None
         data = obj.get("data") if isinstance(obj, dict) else None
         if not isinstance(kind, str) or not isinstance(data, dict):
             compact = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
-            return s("other", escape(compact))
-        label = s(kind if kind in MESSAGE_STYLES else "other", f"{escape(kind):<15}")
+            return [("other", escape(compact))]
+        label = (kind if kind in MESSAGE_STYLES else "other", f"{escape(kind):<15}")
         if kind == "sensor_reading":
             where = escape(str(data.get("location", "?")))
             what = escape(str(data.get("type", "?")))
-            value = s("value", f"{escape(_num(data.get('value', '?'))):>8}")
+            value = self.value_column(escape(_num(data.get("value", "?"))))
             unit = f"{escape(str(data.get('unit', ''))):<5}"
-            tail = f"sensor {escape(str(data.get('sensor_id', '?')))}"
+            tail = f"sensor {escape(str(data.get('sensor_id', '?'))):<3}"
             if "confidence" in data:
-                tail += f"  conf {escape(_num(data['confidence']))}"
-            return f"{label} {where:<14} {what:<16} {value} {unit}  {tail}"
+                tail += f" conf {self.conf_column(escape(_num(data['confidence'])))}"
+            if self.narrow:
+                # Value first: on a narrow terminal the cut falls on the names, not the number.
+                return [
+                    ("value", value),
+                    (None, f" {unit} {what} @ {where}  {tail}"),
+                ]
+            return [
+                label,
+                (None, f" {where:<14} {what:<16} "),
+                ("value", value),
+                (None, f" {unit}  {tail}"),
+            ]
         if kind == "sensor_status":
-            state = s("value", escape(str(data.get("state", "?"))))
             where = escape(str(data.get("location", "")))
             sensor = f"sensor {escape(str(data.get('sensor_id', '?')))}"
-            text = f"{label} {where:<14} {sensor} {state}"
+            parts = [
+                label,
+                (None, f" {where:<14} {sensor} "),
+                ("value", escape(str(data.get("state", "?")))),
+            ]
             if data.get("message"):
-                text += f"  {escape(str(data['message']))}"
-            return text
+                parts.append((None, f"  {escape(str(data['message']))}"))
+            return parts
         if kind == "error":
             code = data.get("code")
             prefix = f"{escape(str(code))}: " if code not in (None, "") else ""
-            return f"{label} {prefix}{escape(str(data.get('message', '')))}"
+            return [label, (None, f" {prefix}{escape(str(data.get('message', '')))}")]
         compact = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-        return f"{label} {escape(compact)}"
+        return [label, (None, f" {escape(compact)}")]
 
 
-def _clock() -> str:
-    now = time.time()
-    return time.strftime("%H:%M:%S", time.localtime(now)) + f".{int(now * 1000) % 1000:03d}"
+def host_port(url: str) -> str:
+    """``HOST:PORT`` of a ws:// or wss:// URL, the default port filled in."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    try:
+        port = parts.port or (443 if parts.scheme == "wss" else 80)
+    except ValueError:
+        return parts.netloc
+    host = parts.hostname or "?"
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _received_at() -> bytes:
+    return rfc3339(time.time()).encode()
+
+
+def _path_text(path: tuple[str | int, ...]) -> str:
+    """``data.readings.0`` back from its parsed parts."""
+    return ".".join(str(part) for part in path)
 
 
 @dataclass
@@ -302,7 +313,7 @@ class StreamStats:
         elapsed = self.uptime()
         return self.total / elapsed if elapsed > 0 else 0.0
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self, *, utc: bool = False) -> dict[str, Any]:
         return {
             "messages": self.total,
             "shown": self.shown,
@@ -314,9 +325,7 @@ class StreamStats:
             "uptime_s": round(self.uptime(), 3),
             "rate_per_s": round(self.rate(), 1),
             "last_message_at": (
-                datetime.fromtimestamp(self.last_message_at).astimezone().isoformat()
-                if self.last_message_at
-                else None
+                rfc3339(self.last_message_at, utc=utc) if self.last_message_at else None
             ),
         }
 
@@ -340,8 +349,18 @@ class StreamStats:
         return line
 
 
+def plain_text(text: str) -> Any:
+    """Server text as a rich ``Text``: controls escaped, never read as markup or emoji.
+
+    Use it for every cell or line that holds text from a message or a server.
+    """
+    from rich.text import Text
+
+    return Text(escape(text))
+
+
 def print_stats_table(output: Output, stats: StreamStats) -> None:
-    """The ``--stats`` summary as a rich table on stderr."""
+    """The ``--stats`` summary as a rich table on stderr (message types are server text)."""
     from rich.table import Table
 
     table = Table(title="wscli tail", show_header=False, title_justify="left")
@@ -349,7 +368,7 @@ def print_stats_table(output: Output, stats: StreamStats) -> None:
     table.add_column("value", justify="right")
     table.add_row("messages", str(stats.total))
     for kind, count in stats.by_type.most_common():
-        table.add_row(f"  {escape(kind)}", str(count))
+        table.add_row(plain_text(f"  {kind}"), str(count))
     table.add_row("shown", str(stats.shown))
     table.add_row("rate", f"{stats.rate():.1f} msg/s")
     table.add_row("uptime", f"{stats.uptime():.1f} s")
@@ -358,11 +377,7 @@ def print_stats_table(output: Output, stats: StreamStats) -> None:
     table.add_row("malformed", str(stats.malformed))
     if stats.binary:
         table.add_row("binary", str(stats.binary))
-    last = (
-        datetime.fromtimestamp(stats.last_message_at).strftime("%H:%M:%S.%f")[:-3]
-        if stats.last_message_at
-        else "-"
-    )
+    last = output.clock.format(stats.last_message_at) if stats.last_message_at else "-"
     table.add_row("last message", last)
     try:
         output.err_console.print(table)

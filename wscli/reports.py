@@ -14,11 +14,11 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from wscli.frames import escape
-from wscli.render import AnsiStyles
+from wscli.output import AnsiStyles
 from wscli.validation import MALFORMED, MALFORMED_ROW, UNKNOWN_TYPE, Failure, Row, Tally
 
 if TYPE_CHECKING:
-    from wscli.render import Output
+    from wscli.output import Output
     from wscli.schema import Problem
 
 JUNIT_SUITE = "wscli validate"
@@ -56,8 +56,9 @@ def failure_lines(failure: Failure, style: AnsiStyles | None = None) -> list[str
 def summary_line(tally: Tally, elapsed: float | None = None, *, stopped: str = "") -> str:
     """``OK: 200 messages, all valid`` or ``FAILED: 200 messages: 160 valid, 40 invalid, ...``.
 
-    ``stopped`` (``interrupted`` or ``connection error``) says the run ended early: the
-    verdict is then ``INTERRUPTED`` or ``STOPPED``, never ``OK``, whatever was seen.
+    ``stopped`` (``interrupted``, ``terminated``, ``idle timeout``, ...) says the run
+    ended early: the verdict is then ``INTERRUPTED``, ``TERMINATED`` or ``STOPPED``,
+    never ``OK``, whatever was seen.
     """
     took = f" in {elapsed:.2f} s" if elapsed is not None else ""
     sources = len(tally.sources)
@@ -65,7 +66,7 @@ def summary_line(tally: Tally, elapsed: float | None = None, *, stopped: str = "
     total = tally.messages
     verdict = "OK" if tally.ok else "FAILED"
     if stopped:
-        verdict = "INTERRUPTED" if stopped == "interrupted" else "STOPPED"
+        verdict = _STOPPED_VERDICTS.get(stopped, "STOPPED")
         took += f" ({stopped})"
     if total == 0:
         return f"{verdict}: {NO_MESSAGES}{where}{took}"
@@ -77,6 +78,9 @@ def summary_line(tally: Tally, elapsed: float | None = None, *, stopped: str = "
         parts[-1] += f" ({tally.unknown_type} of unknown type)"
     parts.append(f"{tally.malformed} malformed")
     return f"{verdict}: {total} {noun}{where}: {', '.join(parts)}{took}"
+
+
+_STOPPED_VERDICTS = {"interrupted": "INTERRUPTED", "terminated": "TERMINATED"}
 
 
 def summary_table(rows: list[Row], *, color: bool) -> str:
@@ -187,10 +191,16 @@ def json_document(
     limit: int | None,
     error: str | None = None,
     stopped: str = "",
+    reason: str | None = None,
+    failures: list[Failure] | None = None,
 ) -> dict[str, Any]:
     """One document with the summary, each source and every listed problem.
 
-    ``error`` is the one-line error that stopped the run, if one did.
+    ``error`` is the one-line error that stopped the run, if one did; ``reason`` is
+    why the run did not pass, for machines (see :mod:`wscli.endings`); ``failures``
+    are the listed failures (default: the tally's), at most ``limit`` of them, so
+    memory stays bounded: the counts stay exact and a note says how many are not
+    listed (issue #6).
     """
     by_type = {
         row.label: {
@@ -201,9 +211,12 @@ def json_document(
         }
         for row in tally.rows()
     }
-    problems = [record for failure in tally.failures for record in failure_records(failure)]
+    listed = tally.failures if failures is None else failures
+    problems = [record for failure in listed for record in failure_records(failure)]
+    not_listed = max(0, tally.invalid + tally.malformed - len(listed))
     return {
-        "ok": tally.ok and not stopped,
+        "ok": tally.ok and not stopped and reason is None,
+        "reason": reason,
         "result": summary_line(tally, stopped=stopped),
         "schema": schema,
         "strict": strict,
@@ -227,12 +240,20 @@ def json_document(
             for s in tally.sources
         ],
         "problems": problems,
-        "failures_listed": tally.listed,
-        "failures_not_listed": tally.not_listed,
+        "failures_listed": len(listed),
+        "failures_not_listed": not_listed,
+        "note": not_listed_note(not_listed, limit) if not_listed else None,
         "max_errors": limit,
         "elapsed_s": round(elapsed, 3),
         "error": error,
     }
+
+
+def not_listed_note(count: int, limit: int | None) -> str:
+    """``... and 5 more failing messages not listed (--max-errors 1000)``."""
+    noun = "message" if count == 1 else "messages"
+    bound = f" (--max-errors {limit})" if limit is not None else ""
+    return f"... and {count} more failing {noun} not listed{bound}"
 
 
 # -- JUnit XML ------------------------------------------------------------------------------
@@ -244,19 +265,29 @@ def _xml_text(text: str) -> str:
 
 
 def junit_xml(
-    tally: Tally, *, schema: str, elapsed: float, error: str | None = None, stopped: str = ""
+    tally: Tally,
+    *,
+    schema: str,
+    elapsed: float,
+    error: str | None = None,
+    stopped: str = "",
+    reason: str | None = None,
+    failures: list[Failure] | None = None,
 ) -> bytes:
     """JUnit XML: one test case per message type, failures listing each problem.
 
     Malformed input is a test case of its own; a run that saw no message has one
-    failing ``messages`` case, so a CI viewer never shows an empty green suite; a
-    connection error is an ``<error>`` in a ``connection`` case.
+    failing ``messages`` case, so a CI viewer never shows an empty green suite. A run
+    that ended early (interrupted, terminated, a timeout, a connection error) gets
+    an ``<error>`` in a ``run`` case whose type is the machine-readable ``reason``:
+    a cut-short run is never green (issue #7). ``failures`` are the listed ones
+    (default: the tally's); the rest are counted as "N more not listed".
     """
     import xml.etree.ElementTree as ET
 
     rows = tally.rows()
     by_row: dict[str, list[Failure]] = {}
-    for failure in tally.failures:
+    for failure in tally.failures if failures is None else failures:
         by_row.setdefault(failure.row, []).append(failure)
     cases: list[tuple[str, str, str | None, str, str]] = []  # name, out, kind, message, body
     for row in rows:
@@ -282,14 +313,15 @@ def junit_xml(
         cases.append((row.label, out, kind, message, "\n".join(body)))
     if tally.messages == 0:
         cases.append(("messages", "", "no_messages", NO_MESSAGES, NO_MESSAGES))
-    failures = sum(1 for case in cases if case[2] is not None)
-    errors = 1 if error is not None else 0
+    failed = sum(1 for case in cases if case[2] is not None)
+    ended_early = bool(stopped) or error is not None
+    errors = 1 if ended_early else 0
     seconds = f"{elapsed:.3f}"
     suites = ET.Element(
         "testsuites",
         name=JUNIT_SUITE,
         tests=str(len(cases) + errors),
-        failures=str(failures),
+        failures=str(failed),
         errors=str(errors),
         time=seconds,
     )
@@ -298,7 +330,7 @@ def junit_xml(
         "testsuite",
         name=JUNIT_SUITE,
         tests=str(len(cases) + errors),
-        failures=str(failures),
+        failures=str(failed),
         errors=str(errors),
         skipped="0",
         time=seconds,
@@ -320,12 +352,14 @@ def junit_xml(
             element.text = _xml_text(case_body)
         if case_out:
             ET.SubElement(case, "system-out").text = _xml_text(case_out)
-    if error is not None:
-        case = ET.SubElement(
-            suite, "testcase", classname="wscli.validate", name="connection", time="0"
+    if ended_early:
+        noun = "message" if tally.messages == 1 else "messages"
+        headline = f"run: {stopped or 'stopped'} after {tally.messages} {noun}"
+        case = ET.SubElement(suite, "testcase", classname="wscli.validate", name="run", time="0")
+        element = ET.SubElement(
+            case, "error", message=_xml_text(headline), type=reason or "stopped"
         )
-        element = ET.SubElement(case, "error", message=_xml_text(error), type="connection")
-        element.text = _xml_text(error)
+        element.text = _xml_text(error or headline)
     ET.indent(suites)
     xml: bytes = ET.tostring(suites, encoding="utf-8", xml_declaration=True)
     return xml
@@ -346,3 +380,68 @@ def schema_check_document(path: str, draft: str, problems: list[Problem]) -> dic
         "valid": not problems,
         "problems": [{"path": p.path, "reason": p.reason} for p in problems],
     }
+
+
+# -- shared by every command's reports --------------------------------------------------------
+
+
+def junit_suite(
+    suite_name: str,
+    classname: str,
+    cases: list[dict[str, Any]],
+    *,
+    elapsed: float,
+    properties: dict[str, str] | None = None,
+) -> bytes:
+    """A JUnit XML document from plain test cases (``wscli probe``'s steps and assertions).
+
+    Each case is ``{"name", "time"?, "outcome": "passed"|"failure"|"error"|"skipped",
+    "message"?, "type"?, "body"?, "out"?}``; counts and escaping are done here once.
+    """
+    import xml.etree.ElementTree as ET
+
+    def count(outcome: str) -> str:
+        return str(sum(1 for case in cases if case["outcome"] == outcome))
+
+    seconds = f"{elapsed:.3f}"
+    totals = {
+        "tests": str(len(cases)),
+        "failures": count("failure"),
+        "errors": count("error"),
+        "skipped": count("skipped"),
+        "time": seconds,
+    }
+    top = {"name": suite_name, **{k: v for k, v in totals.items() if k != "skipped"}}
+    suites = ET.Element("testsuites", attrib=top)
+    suite = ET.SubElement(
+        suites,
+        "testsuite",
+        attrib={
+            "name": suite_name,
+            **totals,
+            "timestamp": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S"),
+        },
+    )
+    if properties:
+        element = ET.SubElement(suite, "properties")
+        for name, value in properties.items():
+            ET.SubElement(element, "property", name=name, value=_xml_text(value))
+    for case in cases:
+        node = ET.SubElement(
+            suite,
+            "testcase",
+            classname=classname,
+            name=_xml_text(case["name"]),
+            time=f"{case.get('time') or 0:.3f}",
+        )
+        outcome = case["outcome"]
+        if outcome != "passed":
+            child = ET.SubElement(node, outcome, message=_xml_text(case.get("message", "")))
+            if outcome != "skipped":
+                child.set("type", case.get("type", outcome))
+                child.text = _xml_text(case.get("body", case.get("message", "")))
+        if case.get("out"):
+            ET.SubElement(node, "system-out").text = _xml_text(case["out"])
+    ET.indent(suites)
+    xml: bytes = ET.tostring(suites, encoding="utf-8", xml_declaration=True)
+    return xml

@@ -84,8 +84,8 @@ def load_schema(path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
     source = builtin_schema_path() if path is None else pathlib.Path(path)
     where = str(source) if path is None else os.fspath(path)
     try:
-        text = source.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = read_schema_text(source)
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise BadUsage(f"cannot read schema {where}: {reason}") from exc
     try:
@@ -94,9 +94,29 @@ def load_schema(path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
         raise BadUsage(
             f"schema {where} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
         ) from exc
+    except RecursionError as exc:
+        raise BadUsage(f"schema {where} is nested too deeply to read") from exc
     if not isinstance(schema, dict):
         raise BadUsage(f"schema {where} must be a JSON object, got {_json_type(schema)}")
     return schema
+
+
+MAX_SCHEMA_BYTES = 16 * 1024 * 1024  # far beyond any real schema; /dev/zero is not one
+
+
+def read_schema_text(source: Traversable | pathlib.Path) -> str:
+    """A schema file's text, read at most :data:`MAX_SCHEMA_BYTES` (issue #6: bounded
+    memory whatever the input, ``--schema /dev/zero`` included).
+
+    Raises:
+        OSError, UnicodeDecodeError: unreadable or not UTF-8.
+        ValueError: larger than the limit.
+    """
+    with source.open("rb") as handle:
+        data = handle.read(MAX_SCHEMA_BYTES + 1)
+    if len(data) > MAX_SCHEMA_BYTES:
+        raise ValueError(f"larger than {MAX_SCHEMA_BYTES // (1024 * 1024)} MiB, not a schema")
+    return data.decode("utf-8")
 
 
 def check_schema(schema: dict[str, Any]) -> list[Problem]:
@@ -110,7 +130,15 @@ def check_schema(schema: dict[str, Any]) -> list[Problem]:
     cls = validators.validator_for(schema, default=validators.Draft202012Validator)
     meta_cls = validators.validator_for(cls.META_SCHEMA, default=cls)
     meta = meta_cls(cls.META_SCHEMA, format_checker=cls.FORMAT_CHECKER)
-    return _explain(meta.iter_errors(schema), msg_type=None)
+    try:
+        problems = _explain(meta.iter_errors(schema), msg_type=None)
+    except RecursionError:
+        return [Problem("", "nested too deeply to check (hundreds of levels)", None)]
+    if not problems:
+        from wscli.schemacycles import ref_cycles
+
+        problems = [Problem(path, reason, None) for path, reason in ref_cycles(schema)]
+    return problems
 
 
 def compile_schema(
@@ -181,6 +209,10 @@ class Validator:
             return _explain(self._slow.iter_errors(message), msg_type)
         except Unresolvable as exc:
             raise self._retriever.error_for(exc) from exc
+        except RecursionError:
+            # Messages are at most MAX_DEPTH deep (wscli.messages), but a schema with
+            # many steps per level can still outrun the stack: say so, never crash.
+            return [Problem("", "nested too deep for the schema to explain", msg_type)]
 
     def _slow_is_valid(self, message: object) -> bool:
         from referencing.exceptions import Unresolvable
@@ -189,6 +221,8 @@ class Validator:
             return bool(self._slow.is_valid(message))
         except Unresolvable as exc:
             raise self._retriever.error_for(exc) from exc
+        except RecursionError:
+            return False  # problems() then says it is nested too deep
 
 
 def make_strict(schema: dict[str, Any]) -> dict[str, Any]:
@@ -311,8 +345,8 @@ class LocalRetriever:
     def __call__(self, uri: str) -> Any:
         path = self._local_path(uri.split("#", 1)[0])
         try:
-            return json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            return json.loads(read_schema_text(path))
+        except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             shown = path.relative_to(self.base_path) if self.base_path else path
             self._refuse(f"cannot load $ref {shown} ({path}): {reason}")

@@ -23,139 +23,29 @@ import ssl
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from wscli.errors import BadUsage
+from wscli.serverconfig import ConnectionStats, ServerConfig
 from wscli.simulator import Simulator
 
 if TYPE_CHECKING:
     from websockets.http11 import Request, Response
     from websockets.sync.server import Server, ServerConnection
 
-DEFAULT_PATH = "/api/ws/sensor/stream"
-MESSAGE_TYPES = ("sensor_reading", "sensor_status", "error")
+    from wscli.playback import ReplayPlan
+
+
+ECHO_PATH = "/echo"  # every server also answers here as an echo peer (``connect``'s partner)
 CLOSE_TIMEOUT = 2.0  # seconds to wait for the peer's close frame; bounds stop()
 OPEN_TIMEOUT = 10.0  # seconds for a client to finish the opening handshake
 STOP_TIMEOUT = 5.0  # stop() gives up waiting for handler threads after this
 MAX_LAG = 1.0  # a paced sender this far behind schedule stops trying to catch up
 DRAIN_EVERY = 64  # at rate 0, read what the client sent every this many frames
 BINARY_MAGIC = b"\x89WSCLI\x00"  # starts every binary fault frame: not UTF-8, not JSON
-
-
-@dataclass
-class ServerConfig:
-    """Everything ``wscli serve`` can be asked to do; defaults match SPEC.
-
-    Rates are probabilities per frame; ``rate`` is frames per second per client.
-    """
-
-    host: str = "127.0.0.1"
-    port: int = 8000
-    path: str = DEFAULT_PATH
-    rate: float = 10.0  # messages per second per client; 0 = as fast as possible
-    seed: int | None = None
-    count: int | None = None  # send this many, then close 1000
-    certfile: str | None = None
-    keyfile: str | None = None
-    drop_after: int | None = None  # then drop TCP without a close frame (client sees 1006)
-    close_after: int | None = None  # then close with close_code / close_reason
-    close_code: int = 1011
-    close_reason: str = ""
-    malformed_rate: float = 0.0
-    invalid_rate: float = 0.0
-    binary_rate: float = 0.0
-    require_token: str | None = None  # "Authorization: Bearer <t>" or "?token=<t>", else 401
-    allowed_origin: tuple[str, ...] = ()  # if set, any other or missing Origin gets 403
-    handshake_delay: float = 0.0  # seconds before answering the upgrade request
-    ping_interval: float | None = 20.0  # server keepalive pings (websockets' default); None = off
-    ping_timeout: float | None = 20.0  # close 1011 when a pong takes longer; None = wait forever
-    log: Callable[[str], None] | None = None  # one line per connection; None = silent
-
-    def check(self) -> None:
-        """Reject settings that cannot work, with the option name in the message.
-
-        Raises:
-            BadUsage: a rate outside 0..1, an unsendable close code, and the like.
-        """
-        from websockets.frames import EXTERNAL_CLOSE_CODES
-
-        rates = {
-            "--malformed-rate": self.malformed_rate,
-            "--invalid-rate": self.invalid_rate,
-            "--binary-rate": self.binary_rate,
-        }
-        for name, value in rates.items():
-            if not 0.0 <= value <= 1.0:
-                raise BadUsage(f"{name} must be between 0 and 1, got {value}")
-        if sum(rates.values()) > 1.0:
-            raise BadUsage("--malformed-rate, --invalid-rate and --binary-rate add up to over 1")
-        if (
-            min(self.rate, self.handshake_delay, self.ping_interval or 0, self.ping_timeout or 0)
-            < 0
-        ):
-            raise BadUsage("--rate, --handshake-delay and --ping-interval cannot be negative")
-        for name, limit in (
-            ("--count", self.count),
-            ("--drop-after", self.drop_after),
-            ("--close-after", self.close_after),
-        ):
-            if limit is not None and limit < 0:
-                raise BadUsage(f"{name} cannot be negative")
-        if not (self.close_code in EXTERNAL_CLOSE_CODES or 3000 <= self.close_code < 5000):
-            raise BadUsage(
-                f"--close-code {self.close_code} cannot be sent in a close frame",
-                hint="use 1000-1003, 1007-1014 or 3000-4999 (RFC 6455 section 7.4)",
-            )
-        if len(self.close_reason.encode()) > 123:
-            raise BadUsage("--close-reason is longer than 123 bytes (RFC 6455 section 5.5)")
-        if not self.path.startswith("/"):
-            raise BadUsage(f"--path must start with '/', got {self.path!r}")
-        if self.keyfile and not self.certfile:
-            raise BadUsage("--keyfile needs --certfile")
-
-    @property
-    def scheme(self) -> str:
-        return "wss" if self.certfile else "ws"
-
-
-@dataclass
-class ConnectionStats:
-    """What one connection was sent and how it ended, as the server saw it."""
-
-    peer: str
-    index: int
-    seed: int | None
-    by_type: dict[str, int] = field(default_factory=lambda: dict.fromkeys(MESSAGE_TYPES, 0))
-    malformed: int = 0
-    invalid: int = 0
-    binary: int = 0
-    received: int = 0  # frames the client sent us (read and ignored)
-    ending: str = ""  # closed | closed by client | dropped | lost | failed
-    close_code: int | None = None  # sent by us when we closed, else received
-    close_reason: str = ""
-    error: str = ""
-    done: bool = False
-
-    @property
-    def sent(self) -> int:
-        """Data frames sent, faults included."""
-        return sum(self.by_type.values()) + self.malformed + self.invalid + self.binary
-
-    def summary(self) -> str:
-        """One log line, e.g. ``serve: 127.0.0.1:51234 closed 1000 after 25 messages (...)``."""
-        types = ", ".join(f"{name} {n}" for name, n in self.by_type.items())
-        faults = f"malformed {self.malformed}, invalid {self.invalid}, binary {self.binary}"
-        how = {
-            "closed": f"closed {self.close_code}",
-            "closed by client": f"closed {self.close_code} by client",
-            "dropped": "dropped (no close frame)",
-            "lost": "lost (no close frame from client)",
-            "failed": f"failed ({self.error})",
-        }.get(self.ending, self.ending or "ended")
-        return f"serve: {self.peer} {how} after {self.sent} messages ({types}; {faults})"
+LISTEN_BACKLOG = 1024  # thousands of clients connecting at once (the kernel caps it)
 
 
 class _Hub:
@@ -168,6 +58,11 @@ class _Hub:
         self.stats: list[ConnectionStats] = []
         self.counter = itertools.count()
         self.log_lock = threading.Lock()
+        self.broadcaster: Any = None
+        if config.broadcast:
+            from wscli.broadcast import Broadcaster
+
+            self.broadcaster = Broadcaster(config, self.stopping)
 
     # -- binding ----------------------------------------------------------------------
 
@@ -184,7 +79,7 @@ class _Hub:
         config.check()
         context = self._tls_context()
         try:
-            return serve(
+            server = serve(
                 self.handle,
                 config.host,
                 config.port,
@@ -197,6 +92,7 @@ class _Hub:
                 ping_timeout=config.ping_timeout,
                 close_timeout=CLOSE_TIMEOUT,
                 logger=_quiet_logger(),
+                backlog=LISTEN_BACKLOG,
             )
         except OSError as exc:
             where = f"{config.host}:{config.port}"
@@ -206,6 +102,10 @@ class _Hub:
                     hint="--port 0 picks a free port",
                 ) from exc
             raise BadUsage(f"cannot listen on {where}: {exc.strerror or exc}") from exc
+        from wscli.broadcast import guard_accept
+
+        guard_accept(server, self)
+        return server
 
     def _tls_context(self) -> ssl.SSLContext | None:
         config = self.config
@@ -230,7 +130,7 @@ class _Hub:
         if config.handshake_delay and self.stopping.wait(config.handshake_delay):
             return self._reject(connection, 503, "server is shutting down\n")
         parts = urlsplit(request.path)
-        if parts.path != config.path:
+        if parts.path != config.path and parts.path != ECHO_PATH:
             return self._reject(
                 connection,
                 404,
@@ -279,8 +179,17 @@ class _Hub:
         with self.lock:
             self.stats.append(stats)
         try:
-            dice = random.Random(f"faults-{seed}" if seed is not None else None)
-            self._stream(connection, stats, Simulator(seed), dice)
+            if self.config.echo or _request_path(connection) == ECHO_PATH:
+                self._echo(connection, stats)
+            elif self.config.replay is not None:
+                self._replay(connection, stats, self.config.replay)
+            elif self.broadcaster is not None:
+                from wscli.broadcast import stream_broadcast
+
+                stream_broadcast(self, connection, stats)
+            else:
+                dice = random.Random(f"faults-{seed}" if seed is not None else None)
+                self._stream(connection, stats, Simulator(seed), dice)
         except ConnectionClosed as exc:
             self._closed_elsewhere(stats, exc.rcvd.code if exc.rcvd else None, exc)
         except OSError as exc:
@@ -378,6 +287,71 @@ class _Hub:
             message = sim.next_message()
             connection.send(json.dumps(message, ensure_ascii=False))
             stats.by_type[message["type"]] += 1
+
+    def _echo(self, connection: ServerConnection, stats: ConnectionStats) -> None:
+        """``serve --echo``: answer each text frame with an echo envelope, binary as is.
+
+        Runs until the client closes (or stop() closes with 1001): both arrive as
+        ``ConnectionClosed`` and are summarised by :meth:`handle`.
+        """
+        stats.by_type = {"echo": 0}
+        while True:
+            message = connection.recv()
+            stats.received += 1
+            if isinstance(message, str):
+                reply = {"type": "echo", "data": {"text": message}}
+                connection.send(json.dumps(reply, ensure_ascii=False))
+                stats.by_type["echo"] += 1
+            else:
+                connection.send(message)
+                stats.binary += 1
+
+    def _replay(
+        self, connection: ServerConnection, stats: ConnectionStats, plan: ReplayPlan
+    ) -> None:
+        """``replay --serve``: the recording's received frames with their original timing,
+        then the recorded close (``--loop``: from the top again instead)."""
+        from wscli.frames import OP_TEXT
+
+        stats.by_type = {"text": 0}
+
+        def wait(due: float) -> None:
+            self._drain(connection, stats, due)  # keeps reading the client meanwhile
+
+        while True:
+            for frame in plan.timed(wait=wait):
+                if self.stopping.is_set():
+                    self._closed_elsewhere(stats, 1001, None)
+                    return
+                if frame.opcode == OP_TEXT:
+                    connection.send(frame.payload.decode("utf-8", "replace"))
+                    stats.by_type["text"] += 1
+                else:
+                    connection.send(frame.payload)
+                    stats.binary += 1
+            if not self.config.replay_loop or self.stopping.is_set():
+                break
+        self._end_like_recording(connection, stats, plan.close_frame())
+
+    def _end_like_recording(
+        self,
+        connection: ServerConnection,
+        stats: ConnectionStats,
+        recorded: tuple[int | None, str] | None,
+    ) -> None:
+        """Close as the recorded server did: its code and reason, or a drop for 1006."""
+        from websockets.frames import EXTERNAL_CLOSE_CODES
+
+        code, reason = recorded if recorded is not None else (1000, "")
+        if code == 1006:
+            _abort(connection)
+            stats.ending, stats.close_code = "dropped", 1006
+            return
+        if code is None or not (code in EXTERNAL_CLOSE_CODES or 3000 <= code < 5000):
+            code, reason = 1000, ""  # 1005/1015 and the like cannot be sent (RFC 6455 7.4)
+        reason = reason.encode()[:123].decode("utf-8", "ignore")
+        connection.close(code, reason)
+        stats.ending, stats.close_code, stats.close_reason = "closed", code, reason
 
     def _end(self, connection: ServerConnection, stats: ConnectionStats, ending: str) -> None:
         config = self.config
@@ -515,6 +489,11 @@ def _abort(connection: ServerConnection) -> None:
     except OSError:
         pass  # already gone
     connection.close_socket()
+
+
+def _request_path(connection: ServerConnection) -> str:
+    request = connection.request
+    return urlsplit(request.path).path if request is not None else ""
 
 
 def _quiet_logger() -> logging.Logger:

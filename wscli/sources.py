@@ -1,12 +1,17 @@
 """What ``wscli validate`` reads: files, stdin and live streams, one message at a time.
 
 A file's kind is told by its content, never its name: a wscli recording (first line
-is the header; only received text frames are messages), JSON Lines, a JSON array, or
-one or more pretty-printed JSON documents (those two read by :mod:`wscli.jsonstream`).
-Everything is streamed, so memory stays
-flat however large the input. Input that is not a message (not JSON, not UTF-8, a
-truncated last line, a binary frame, an empty file) becomes a :class:`Malformed` item
-at its place, never an exception.
+is the header; only received text frames are messages), JSON Lines, a transcript
+from another tool (``< {...}`` received, ``> ...`` sent: wscat, wsdump, ``python -m
+websockets``), a JSON array, or one or more pretty-printed JSON documents (those two
+read by :mod:`wscli.jsonstream`). Everything is streamed in bounded chunks
+(:mod:`wscli.linereader`), so memory stays flat whatever the input, ``/dev/zero``
+included, and no message may be larger than ``--max-size``. Input that is not a
+message (not JSON, not UTF-8, a truncated last line, a binary frame, an empty file,
+``NaN``, a lone surrogate, data nested too deep) becomes a :class:`Malformed` item at
+its place, never an exception. ``tail -o jsonl``'s own wrapper lines for binary and
+malformed frames count as what they stand for, so ``tail -o jsonl > f`` and ``tail
+--record r`` of one stream give ``validate`` the same counts (issue #7).
 
 Each source yields ``(position, value)`` and turns a position into a place:
 ``file:line``, ``file[index]``, ``<stdin>:line`` or ``URL#n``.
@@ -16,20 +21,22 @@ from __future__ import annotations
 
 import base64
 import binascii
+import errno
 import json
 import math
 import os
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from itertools import chain
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from orjson import JSONDecodeError as _FastError
 from orjson import loads as _fast_loads
 
-from wscli.errors import BadUsage, CheckFailed, TimedOut
+from wscli.errors import BadUsage
 from wscli.jsonstream import NESTED, JsonText, array_items, document_items
+from wscli.linereader import DEFAULT_LIMIT, LineReader, chunk_reader
+from wscli.messages import MAX_DEPTH, unfit_reason
 from wscli.recording import FORMAT_VERSION, is_recording_header
 from wscli.validation import Malformed
 
@@ -42,11 +49,24 @@ RECORDING = "recording"
 JSON_LINES = "jsonl"
 JSON_ARRAY = "json-array"
 JSON_DOCUMENTS = "json"
+TRANSCRIPT = "transcript"
 EMPTY = "empty"
 LIVE = "live"
 
 STDIN_NAME = "<stdin>"
-_BOM = b"\xef\xbb\xbf"
+SNIFF_LIMIT = 1 << 20  # a first line longer than this starting with { is read as documents
+_TRANSCRIPT_PREFIXES = (b"< ", b"> ", b"<\n", b">\n", b"<\r", b">\r")
+# what wscat ("Connected (press CTRL+C to quit)"), python -m websockets ("Connected to
+# ws://...") and wsdump ("Press Ctrl+C to quit") print before the first frame
+_TRANSCRIPT_PREAMBLES = (b"Connected", b"Press Ctrl+C")
+# A line that holds no message (blank, a sent frame in a transcript). Recording lines
+# still say "no message" with None, which a JSON null payload collides with (issue
+# #12); this sentinel is the one to move them to.
+_SKIP = object()
+
+# A recording line that holds no message (an event, a sent or control frame). Not
+# ``None``: a frame whose JSON is ``null`` is a message, and ``None`` is its value.
+NOT_A_MESSAGE: object = object()
 
 
 def is_url(spec: str) -> bool:
@@ -63,13 +83,20 @@ class FileSource:
         path: the file to open (ignored when ``stream`` is given).
         stream: an already open binary stream, e.g. ``sys.stdin.buffer``.
         name: how places name it (default: the path).
+        limit: the largest message (a line, an array element, a document) in bytes.
     """
 
     def __init__(
-        self, path: str, *, stream: BinaryIO | None = None, name: str | None = None
+        self,
+        path: str,
+        *,
+        stream: BinaryIO | None = None,
+        name: str | None = None,
+        limit: int = DEFAULT_LIMIT,
     ) -> None:
         self.path = path
         self.name = name or path
+        self.limit = limit
         self._stream = stream
         self._kind = "unknown"
 
@@ -98,33 +125,29 @@ class FileSource:
             raise BadUsage(f"cannot read {self.name}: {exc.strerror or exc}") from exc
 
     def _read(self, handle: BinaryIO) -> Iterator[tuple[int, object]]:
-        lines: Iterator[tuple[int, bytes]] = enumerate(handle, start=1)
-        head: list[tuple[int, bytes]] = []
-        first = b""
-        for number, raw in lines:
-            if number == 1 and raw.startswith(_BOM):
-                raw = raw[len(_BOM) :]
-            head.append((number, raw))
-            if raw.strip():
-                first = raw
-                break
-        if not first:
+        reader = LineReader(chunk_reader(handle), self.limit)
+        first = reader.skip_blank()
+        if first is None:
             self._kind = EMPTY
             yield 0, Malformed("empty input" if self._stream is not None else "empty file")
             return
-        self._kind = sniff(first)
+        line = reader.peek_line(SNIFF_LIMIT) if first != ord("[") else b"["
+        if line is None:  # a first line longer than SNIFF_LIMIT, or binary
+            self._kind = JSON_DOCUMENTS if first == ord("{") else JSON_LINES
+        else:
+            self._kind = sniff(line)
         if self._kind in (JSON_ARRAY, JSON_DOCUMENTS):
-            text = JsonText(_reader(b"".join(raw for _, raw in head), handle))
+            text = JsonText(reader.read, first_line=reader.number + 1, limit=self.limit)
             if self._kind == JSON_ARRAY:
                 yield from array_items(text)
             else:
                 yield from document_items(text)
-            return
-        numbered = chain(head[-1:], lines)
-        if self._kind == RECORDING:
-            yield from recording_items(numbered, self.name)
+        elif self._kind == RECORDING:
+            yield from recording_items(reader, self.name)
+        elif self._kind == TRANSCRIPT:
+            yield from transcript_items(reader)
         else:
-            yield from json_lines_items(numbered)
+            yield from json_lines_items(reader)
 
 
 def sniff(first: bytes) -> str:
@@ -132,12 +155,15 @@ def sniff(first: bytes) -> str:
 
     ``[`` opens a JSON array; a recording header makes a recording; a line that is an
     unfinished JSON object (``{`` alone, or cut at a comma) starts pretty-printed
-    documents; anything else, even a broken first line, is JSON Lines, so that one bad
-    line costs one message, not the file.
+    documents; ``< `` or ``> `` (or a tool's "Connected ..." line) starts another
+    tool's transcript; anything else, even a broken first line, is JSON Lines, so that
+    one bad line costs one message, not the file.
     """
     stripped = first.strip()
     if stripped.startswith(b"["):
         return JSON_ARRAY
+    if first.lstrip().startswith(_TRANSCRIPT_PREFIXES + _TRANSCRIPT_PREAMBLES):
+        return TRANSCRIPT
     try:
         text = first.decode("utf-8")
         obj = json.loads(text)
@@ -177,59 +203,134 @@ def loads(text: str | bytes) -> object:
     return json.loads(text)
 
 
-def json_lines_items(lines: Iterable[tuple[int, bytes]]) -> Iterator[tuple[int, object]]:
-    """One message per line; blank lines are skipped, bad ones are malformed."""
-    fast, fast_error = _fast_loads, _FastError
+def json_lines_items(
+    lines: Iterable[tuple[int, bytes | Malformed]],
+) -> Iterator[tuple[int, object]]:
+    """One message per line; blank lines are skipped, bad ones are malformed.
+
+    ``tail -o jsonl``'s wrapper lines for binary and malformed frames are malformed
+    items, as the frames they stand for are in a recording.
+    """
+    fast, fast_error, limit = _fast_loads, _FastError, MAX_DEPTH
     for number, raw in lines:
         try:
-            yield number, fast(raw)
-            continue
+            obj: Any = fast(raw)  # type: ignore[arg-type]  # a Malformed line fails here
         except fast_error:
-            pass
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            yield number, Malformed(f"invalid UTF-8 (byte {exc.start + 1} of the line)")
+            item = _json_line(raw)
+            if item is not _SKIP:
+                yield number, item
             continue
-        try:
-            obj = json.loads(text)
-        except ValueError as exc:
-            if text.strip():
-                yield number, _not_json(exc, text)
-            continue
-        except RecursionError:
-            yield number, Malformed(NESTED)
-            continue
+        if obj.__class__ is dict and ("binary" in obj or "malformed" in obj):
+            obj = _tail_wrapper(obj)
+        if raw.count(b"[") + raw.count(b"{") > limit and obj.__class__ is not Malformed:  # type: ignore[union-attr]
+            reason = unfit_reason(raw, obj, fast=True)  # type: ignore[arg-type]
+            obj = obj if reason is None else Malformed(reason)
         yield number, obj
 
 
-def recording_items(lines: Iterable[tuple[int, bytes]], name: str) -> Iterator[tuple[int, object]]:
+def transcript_items(
+    lines: Iterable[tuple[int, bytes | Malformed]],
+) -> Iterator[tuple[int, object]]:
+    """Another tool's transcript: ``< `` lines are received messages, the rest is skipped.
+
+    Sent frames (``> ``) and the tool's own lines ("Connected ...") are not messages.
+    """
+    for number, raw in lines:
+        if isinstance(raw, Malformed):
+            yield number, raw
+        elif raw.startswith(b"<"):
+            item = _json_line(raw[2:] if raw[1:2] == b" " else raw[1:])
+            if item is not _SKIP:
+                yield number, item
+
+
+def _json_line(raw: bytes | Malformed) -> object:
+    """The message on one line the fast path refused: the standard library says why."""
+    if raw.__class__ is Malformed:
+        return raw
+    assert isinstance(raw, bytes)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return Malformed(f"invalid UTF-8 (byte {exc.start + 1} of the line)")
+    try:
+        obj = json.loads(text)
+    except ValueError as exc:
+        if not text.strip():
+            return _SKIP
+        item = _not_json(exc, text)
+        if raw.startswith((b"< ", b"> ")):
+            return Malformed(
+                f"{item.reason}; the line starts with {raw[:1].decode()!r} like a transcript"
+                " from wscat or wsdump (read as one when its first line does)"
+            )
+        return item
+    except RecursionError:
+        return Malformed(NESTED)
+    reason = unfit_reason(text, obj, fast=False)
+    if reason is not None:
+        return Malformed(reason)
+    if isinstance(obj, dict) and ("binary" in obj or "malformed" in obj):
+        return _tail_wrapper(obj)
+    return obj
+
+
+def _tail_wrapper(obj: dict[str, object]) -> object:
+    """``tail -o jsonl``'s line for a binary or malformed frame, as that frame (issue #7).
+
+    Only tail's exact shapes count, so a message that merely has a ``binary`` field
+    stays a message. A malformed frame is judged again from its text, giving the same
+    reason a recording of it gets; tail's own reason is kept if that text now passes
+    (a frame that was not UTF-8 was written with replacement characters).
+    """
+    keys = obj.keys()
+    if keys == {"binary", "len", "b64"} and obj["binary"] is True:
+        size = obj["len"]
+        return Malformed(
+            f"binary frame ({size} bytes)" if isinstance(size, int) else "binary frame"
+        )
+    if keys == {"malformed", "text"}:
+        reason, text = obj["malformed"], obj["text"]
+        if isinstance(reason, str) and isinstance(text, str):
+            item = _loads_payload(text)
+            return item if isinstance(item, Malformed) else Malformed(reason)
+    return obj
+
+
+def recording_items(
+    lines: Iterable[tuple[int, bytes | Malformed]], name: str
+) -> Iterator[tuple[int, object]]:
     """Received text frames of a recording; received binary frames are malformed.
 
     Sent frames, control frames and events are not messages and are skipped; a second
     header (``cat a.rec b.rec``) starts another recording and is skipped too.
     """
-    fast, fast_error = _fast_loads, _FastError
+    fast, fast_error, limit = _fast_loads, _FastError, MAX_DEPTH
     for number, raw in lines:
         try:
-            record = fast(raw)
+            record = fast(raw)  # type: ignore[arg-type]  # a Malformed line fails here
         except fast_error:
-            item = _recording_line(raw, name)
+            item = raw if raw.__class__ is Malformed else _recording_line(raw, name)  # type: ignore[arg-type]
         else:
             if type(record) is dict and record.get("op") == "text" and record.get("dir") == "in":
                 text = record.get("text")
                 if type(text) is str:
                     try:
-                        yield number, fast(text)
+                        message = fast(text)
                     except fast_error:
                         yield number, _loads_payload(text)
+                    else:
+                        if text.count("[") + text.count("{") > limit:
+                            reason = unfit_reason(text, message, fast=True)
+                            message = message if reason is None else Malformed(reason)
+                        yield number, message
                     continue
             item = _recording_record(record, name)
-        if item is not None:
+        if item is not NOT_A_MESSAGE:
             yield number, item
 
 
-def _recording_line(raw: bytes, name: str) -> object | None:
+def _recording_line(raw: bytes, name: str) -> object:
     """A recording line orjson refused: the standard library names the problem."""
     try:
         line = raw.decode("utf-8")
@@ -238,21 +339,21 @@ def _recording_line(raw: bytes, name: str) -> object | None:
     try:
         record = json.loads(line)
     except ValueError as exc:
-        return None if not line.strip() else _not_json(exc, line, what="recording line")
+        return NOT_A_MESSAGE if not line.strip() else _not_json(exc, line, what="recording line")
     except RecursionError:
         return Malformed(NESTED)
     return _recording_record(record, name)
 
 
-def _recording_record(record: object, name: str) -> object | None:
-    """The message in one decoded recording line (or ``Malformed``); ``None`` if none."""
+def _recording_record(record: object, name: str) -> object:
+    """The message in one decoded recording line (or ``Malformed``), or ``NOT_A_MESSAGE``."""
     if not isinstance(record, dict):
         return Malformed("not a recording frame or event")
     if is_recording_header(record):
         _check_version(record, name)
-        return None
+        return NOT_A_MESSAGE
     if "event" in record or record.get("dir") != "in":
-        return None
+        return NOT_A_MESSAGE
     op = record.get("op")
     if op == "binary":
         size = record.get("len")
@@ -260,7 +361,7 @@ def _recording_record(record: object, name: str) -> object | None:
             f"binary frame ({size} bytes)" if isinstance(size, int) else "binary frame"
         )
     if op != "text":
-        return None  # ping, pong, close: control frames are not messages
+        return NOT_A_MESSAGE  # ping, pong, close: control frames are not messages
     text = record.get("text")
     if isinstance(text, str):
         return _loads_payload(text)
@@ -283,39 +384,34 @@ def _check_version(header: dict[str, object], name: str) -> None:
 
 
 def _loads_payload(text: str) -> object:
-    """A frame's payload as JSON, or why it is not."""
+    """A frame's payload as JSON, or why it is not (``NaN``, lone surrogates, too deep too)."""
     try:
-        return loads(text)
+        obj = loads(text)
     except ValueError as exc:
-        return _not_json(exc, text)
+        return _not_json(exc, text, line=False)
     except RecursionError:
         return Malformed(NESTED)
+    reason = unfit_reason(text, obj, fast=False)
+    return obj if reason is None else Malformed(reason)
 
 
-def _not_json(exc: ValueError, text: str, *, what: str = "JSON") -> Malformed:
-    """``not JSON: Expecting ',' delimiter (column 45)``; a cut-off last line says so."""
+def _not_json(exc: ValueError, text: str, *, what: str = "JSON", line: bool = True) -> Malformed:
+    """``not JSON: Expecting ',' delimiter (column 45)``; a cut-off text says so.
+
+    ``line`` is False for a frame's payload: a payload has no newline of its own, so a
+    cut-off one in the middle of a recording is a truncated message, not the file's
+    "truncated last line" (issue #7).
+    """
     msg = getattr(exc, "msg", None) or str(exc)
     pos = getattr(exc, "pos", None)
     where = f" (column {pos + 1})" if isinstance(pos, int) else ""
     ends_early = isinstance(pos, int) and pos >= len(text.rstrip())
-    if not text.endswith("\n") and (ends_early or msg.startswith("Unterminated string")):
+    if (ends_early or msg.startswith("Unterminated string")) and not text.endswith("\n"):
+        if not line:
+            return Malformed(f"truncated message (not JSON): {msg}{where}")
         return Malformed(f"truncated last line (no newline at the end): {msg}{where}")
     label = "not JSON" if what == "JSON" else f"not a JSON {what}"
     return Malformed(f"{label}: {msg}{where}")
-
-
-def _reader(prefix: bytes, handle: BinaryIO) -> Callable[[int], bytes]:
-    """``read(n)`` that first returns ``prefix``; pipes answer with what is there."""
-    pending = [prefix] if prefix else []
-    read1 = getattr(handle, "read1", None)
-    read: Callable[[int], bytes] = read1 if callable(read1) else handle.read
-
-    def next_chunk(size: int) -> bytes:
-        if pending:
-            return pending.pop()
-        return read(size)
-
-    return next_chunk
 
 
 # -- live streams -----------------------------------------------------------------------------
@@ -363,6 +459,7 @@ class UrlSource:
             WscliError: the connection failed (exit 3-8), the server closed before
                 ``-n`` messages (exit 1), or ``--duration`` passed first (exit 7).
         """
+        from wscli.endings import closed_early, count_not_reached
         from wscli.frames import OP_TEXT, describe_close
         from wscli.stream import ServerClosed, Stream, StreamPolicy
 
@@ -385,19 +482,13 @@ class UrlSource:
         except ServerClosed as closed:
             self.closed = closed
             if count is not None and self.received < count:
-                raise CheckFailed(
-                    f"server closed the stream ({describe_close(closed.code, closed.reason)})"
-                    f" after {self.received} of {count} messages",
-                    where=self.options.where,
-                ) from None
+                close = describe_close(closed.code, closed.reason)
+                raise closed_early(self.received, count, close, where=self.options.where) from None
             return
         finally:
             stream.close()
         if count is not None and self.received < count:
-            raise TimedOut(
-                f"only {self.received} of {count} messages within {self.duration:g} s",
-                where=self.options.where,
-            )
+            raise count_not_reached(self.received, count, self.duration, where=self.options.where)
 
 
 # -- choosing sources ---------------------------------------------------------------------
@@ -408,11 +499,14 @@ def open_sources(
     *,
     stdin: BinaryIO,
     live: Callable[[str], UrlSource],
+    limit: int = DEFAULT_LIMIT,
 ) -> list[FileSource | UrlSource]:
     """Turn SOURCE arguments into sources, checking every file is readable first.
 
     Checking up front means a typo in the third file fails at once with exit 2,
-    not after the first two have been validated.
+    not after the first two have been validated. The check does not open the file:
+    every source is opened exactly once, when it is read, so a named pipe's writer
+    meets one reader (issue #6) and a thousand files need no thousand descriptors.
 
     Raises:
         BadUsage: a file cannot be opened, ``-`` is given twice, or an unknown scheme.
@@ -424,7 +518,7 @@ def open_sources(
             if seen_stdin:
                 raise BadUsage("stdin (-) can be read only once")
             seen_stdin = True
-            sources.append(FileSource(STDIN_NAME, stream=stdin, name=STDIN_NAME))
+            sources.append(FileSource(STDIN_NAME, stream=stdin, name=STDIN_NAME, limit=limit))
         elif is_url(spec):
             sources.append(live(spec))
         elif re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", spec):
@@ -434,7 +528,7 @@ def open_sources(
             )
         else:
             _check_readable(spec)
-            sources.append(FileSource(spec))
+            sources.append(FileSource(spec, limit=limit))
     return sources
 
 
@@ -442,8 +536,9 @@ def _check_readable(path: str) -> None:
     if os.path.isdir(path):
         raise BadUsage(f"cannot read {path}: is a directory", hint="give files, not folders")
     try:
-        with open(path, "rb"):
-            pass
+        os.stat(path)
+        if not os.access(path, os.R_OK):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), path)
     except OSError as exc:
         raise BadUsage(
             f"cannot read {path}: {exc.strerror or exc}",

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from wscli.connection import ConnectOptions, Handshake, classify, open_connection
+from wscli.endings import idle_timeout
 from wscli.errors import (
     ConnectionLost,
     ConnectionRefused,
@@ -83,7 +84,11 @@ class ServerClosed(Exception):
 
 def backoff_delay(attempt: int, base: float, cap: float, rng: random.Random) -> float:
     """Exponential backoff with full jitter (AWS architecture blog, 2015)."""
-    return rng.uniform(0, min(cap, base * (2 ** max(0, attempt - 1))))
+    try:
+        ceiling = min(cap, base * 2.0 ** max(0, attempt - 1))
+    except OverflowError:  # past attempt ~1025 (a large --retries): long past the cap
+        ceiling = cap
+    return rng.uniform(0, ceiling)
 
 
 def is_retryable(error: WscliError) -> bool:
@@ -115,6 +120,8 @@ class Stream:
         on_event: Callable[[StreamEvent], None] | None = None,
         before_block: Callable[[], None] | None = None,
         rng: random.Random | None = None,
+        threadsafe: bool = False,
+        on_pong: Callable[[bytes], None] | None = None,
     ) -> None:
         self.options = options
         self.policy = policy
@@ -122,6 +129,8 @@ class Stream:
         self.on_event = on_event
         self.before_block = before_block
         self.rng = rng or random.Random()
+        self.threadsafe = threadsafe  # sends come from another thread too (connect)
+        self.on_pong = on_pong  # sees every pong (connect's /ping round trip)
         self.ws: BufferedWebSocket | None = None
         self.handshake: Handshake | None = None
         self.reconnects = 0
@@ -135,7 +144,7 @@ class Stream:
         self._open()
 
     def _open(self) -> None:
-        ws, handshake = open_connection(self.options, self.tap)
+        ws, handshake = open_connection(self.options, self.tap, threadsafe=self.threadsafe)
         ws.before_block = self.before_block
         self.ws, self.handshake = ws, handshake
         if self.tap is not None and self.tap.enabled:
@@ -180,7 +189,10 @@ class Stream:
         pong_due = inf
         idle_due = now + idle if idle else inf
         while True:
-            ws.deadline = min(next_ping, pong_due, idle_due, end_at)
+            deadline = min(next_ping, pong_due, idle_due, end_at)
+            # No timer at all (--ping-interval 0, no --idle-timeout or --duration): no
+            # deadline, as a socket timeout cannot be infinite.
+            ws.deadline = deadline if deadline != inf else None
             try:
                 opcode, frame = ws.next_frame()
             except websocket.WebSocketTimeoutException:
@@ -198,11 +210,7 @@ class Stream:
                         )
                     ) from None
                 if now >= idle_due:
-                    raise TimedOut(
-                        f"no message for {idle:g} s",
-                        where=options.where,
-                        hint="raise --idle-timeout, or check that the server is sending",
-                    ) from None
+                    raise idle_timeout(idle or 0.0, where=options.where) from None
                 if now >= next_ping:
                     self._send_ping(ws)
                     pong_due = min(pong_due, now + options.ping_timeout)
@@ -233,6 +241,8 @@ class Stream:
                     )
                 )
             elif opcode == OP_PONG:
+                if self.on_pong is not None:
+                    self.on_pong(payload)
                 continue
 
     def _send_ping(self, ws: BufferedWebSocket) -> None:
@@ -300,11 +310,19 @@ class Stream:
 
     @staticmethod
     def _gave_up(first: WscliError, last: WscliError, retries: int) -> WscliError:
-        """The stream is lost for good: exit 8, saying what the last attempt met."""
-        if retries == 0 or last is first:
+        """The stream is lost for good: exit 8, saying what the last attempt met.
+
+        ``last is first`` with retries left means the attempts were spent by earlier
+        reconnects that got through and dropped again before any message came.
+        """
+        if retries == 0:
             return first
+        if last is first:
+            what = "each new connection dropped before a message came"
+        else:
+            what = f"last: {last.message}"
         return ConnectionLost(
-            f"{first.message}; gave up after {retries} reconnect attempts (last: {last.message})",
+            f"{first.message}; gave up after {retries} reconnect attempts ({what})",
             close_code=getattr(first, "close_code", None),
             where=first.where,
             hint=last.hint,

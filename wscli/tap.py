@@ -9,98 +9,27 @@ redacted before anything reaches a sink.
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import sys
 import time
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import IO, Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from wscli.frames import OP_BINARY, OPCODE_NAMES, escape, human_bytes, payload_preview
 from wscli.recording import RecordingWriter
+from wscli.redact import REDACTED, SECRET_HEADERS, SECRET_PARAMS, Redactor
 
-REDACTED = "[redacted]"
-SECRET_HEADERS = frozenset(
-    {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "x-auth-token"}
-)
-SECRET_PARAMS = frozenset(
-    {
-        "token",
-        "access_token",
-        "auth",
-        "authorization",
-        "api_key",
-        "apikey",
-        "key",
-        "password",
-        "passwd",
-        "secret",
-        "signature",
-        "sig",
-        "jwt",
-        "session",
-        "sessionid",
-    }
-)
-
-
-class Redactor:
-    """Hides credentials in headers, URLs and, as a last net, any text.
-
-    ``secrets`` are literal values (the ``--token``, a URL password) that must not
-    appear anywhere a tap writes, whatever field they travel in.
-    """
-
-    def __init__(self, secrets: Iterable[str] = (), *, enabled: bool = True) -> None:
-        self.enabled = enabled
-        values = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
-        self._pattern = re.compile("|".join(map(re.escape, values))) if values else None
-
-    def text(self, value: str) -> str:
-        if not self.enabled or self._pattern is None:
-            return value
-        return self._pattern.sub(REDACTED, value)
-
-    def payload(self, data: bytes) -> bytes:
-        """A frame payload with known secrets replaced (a token echoed back by a server)."""
-        if not self.enabled or self._pattern is None:
-            return data
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            return data
-        redacted = self.text(text)
-        return data if redacted == text else redacted.encode("utf-8")
-
-    def header(self, name: str, value: str) -> str:
-        if not self.enabled:
-            return value
-        if name.lower() in SECRET_HEADERS:
-            scheme = value.split(" ", 1)[0] if " " in value else ""
-            keep = scheme if scheme.lower() in ("bearer", "basic", "token", "digest") else ""
-            return f"{keep} {REDACTED}".strip()
-        return self.text(value)
-
-    def headers(self, pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
-        return [(name, self.header(name, value)) for name, value in pairs]
-
-    def url(self, url: str) -> str:
-        if not self.enabled:
-            return url
-        parts = urlsplit(url)
-        netloc = parts.netloc
-        if "@" in netloc:
-            netloc = f"{REDACTED}@{netloc.rsplit('@', 1)[1]}"
-        query = parts.query
-        if query:
-            pairs = parse_qsl(query, keep_blank_values=True)
-            query = urlencode(
-                [(k, REDACTED if k.lower() in SECRET_PARAMS else v) for k, v in pairs],
-                safe="[]",
-            )
-        return self.text(urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment)))
+__all__ = [
+    "REDACTED",
+    "SECRET_HEADERS",
+    "SECRET_PARAMS",
+    "Redactor",
+    "StderrTapSink",
+    "Tap",
+    "environment_secrets",
+]
 
 
 class StderrTapSink:
@@ -154,7 +83,7 @@ class Tap:
     ) -> None:
         self.redactor = redactor or Redactor()
         self.stderr_sink = StderrTapSink(stderr) if verbose else None
-        self.writer = RecordingWriter(tap_file, self.redactor.url(url)) if tap_file else None
+        self.writer = RecordingWriter(tap_file, url, redact=self.redactor.url) if tap_file else None
         self.enabled = self.stderr_sink is not None or self.writer is not None
         self._start = time.monotonic()
 
@@ -166,6 +95,24 @@ class Tap:
         if self.writer is not None:
             self.writer.frame(direction, opcode, payload)
 
+    def connecting(self, target: str) -> None:
+        """Before TCP connect: ``* connecting to 127.0.0.1:8000`` (``-v`` only)."""
+        if self.stderr_sink is not None:
+            self.stderr_sink.lines("*", [f"connecting to {self.redactor.text(target)}"])
+
+    def request(self, lines: Sequence[str]) -> None:
+        """The upgrade request, printed before it is sent so a hang shows where it is."""
+        if self.stderr_sink is None or not lines:
+            return
+        method, _, rest = lines[0].partition(" ")
+        target, _, version = rest.rpartition(" ")
+        first = f"{method} {self.redactor.target(target)} {version}"
+        headers = []
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            headers.append(f"{name}: {self.redactor.header(name.strip(), value.strip())}")
+        self.stderr_sink.lines(">", [first, *headers])
+
     def handshake(
         self,
         *,
@@ -174,21 +121,16 @@ class Tap:
         status: int | None,
         response: Iterable[tuple[str, str]],
     ) -> None:
-        request_headers = self.redactor.headers(request)
+        """The upgrade's answer: the response on stderr, request and response in the file."""
         response_headers = self.redactor.headers(response)
-        safe_url = self.redactor.url(url)
         if self.stderr_sink is not None:
-            path = urlsplit(safe_url)
-            target = (path.path or "/") + (f"?{path.query}" if path.query else "")
-            self.stderr_sink.lines(">", [f"GET {target} HTTP/1.1"])
-            self.stderr_sink.lines(">", [f"{k}: {v}" for k, v in request_headers])
-            self.stderr_sink.lines("<", [f"HTTP/1.1 {status}"])
+            self.stderr_sink.lines("<", [f"HTTP/1.1 {status} {_phrase(status)}".rstrip()])
             self.stderr_sink.lines("<", [f"{k}: {v}" for k, v in response_headers])
         if self.writer is not None:
             self.writer.event(
                 "handshake",
-                url=safe_url,
-                request=dict(request_headers),
+                url=self.redactor.url(url),
+                request=dict(self.redactor.headers(request)),
                 status=status,
                 response=dict(response_headers),
             )
@@ -203,6 +145,15 @@ class Tap:
     def close(self) -> None:
         if self.writer is not None:
             self.writer.close()
+
+
+def _phrase(status: int | None) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status or 0).phrase
+    except ValueError:
+        return ""
 
 
 def environment_secrets() -> list[str]:

@@ -33,6 +33,13 @@ class FrameTooLarge(websocket.WebSocketException):
         self.limit = limit
 
 
+class MaskedFrame(websocket.WebSocketProtocolException):
+    """The server masked a frame, which RFC 6455 section 5.1 forbids."""
+
+    def __init__(self) -> None:
+        super().__init__("the server sent a masked frame (RFC 6455 section 5.1 forbids it)")
+
+
 class LimitedFrameBuffer(frame_buffer):
     """The library's frame parser, fed straight from the socket's read buffer.
 
@@ -61,6 +68,9 @@ class LimitedFrameBuffer(frame_buffer):
 
     def recv_length(self) -> None:
         super().recv_length()
+        if self.has_mask():
+            # RFC 6455 section 5.1: a client must close on a masked frame from a server.
+            raise MaskedFrame()
         if self.max_size is not None and self.length is not None and self.length > self.max_size:
             raise FrameTooLarge(self.length, self.max_size)
 
@@ -79,6 +89,22 @@ class BufferedWebSocket(websocket.WebSocket):
         self.deadline: float | None = None
         # Called when the buffer is empty and the next read may block.
         self.before_block: Callable[[], None] | None = None
+        # Called with the upgrade request's lines just before they are sent (-v).
+        self.on_request: Callable[[list[str]], None] | None = None
+        # The TLS handshake runs in connect(), under the connect deadline.
+        self.sock_opt.sslopt["do_handshake_on_connect"] = False
+        self.request_lines: list[str] = []
+
+    def connect(self, url: str, **options: Any) -> None:
+        """Open within one deadline for TCP, TLS and upgrade (:mod:`wscli.handshake`)."""
+        from wscli.handshake import open_within
+
+        def remember(lines: list[str]) -> None:
+            self.request_lines = lines
+            if self.on_request is not None:
+                self.on_request(lines)
+
+        open_within(self, url, options, on_request=remember)
 
     def _recv(self, bufsize: int) -> bytes:
         pos = self._rpos

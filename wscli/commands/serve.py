@@ -11,15 +11,21 @@ import sys
 
 import click
 
-from wscli.errors import EXIT_CODE_HELP, ExitStatus
+from wscli.errors import interrupt_status
+from wscli.serverconfig import DEFAULT_PATH
 
-DEFAULT_PATH = "/api/ws/sensor/stream"  # = server.DEFAULT_PATH, without importing it
+# serve's own endings, not the client's table (issue #10).
+SERVE_EXIT_HELP = """\b
+Exit codes:
+  2    usage error: bad options, address in use, certificate will not load
+  130  interrupted (Ctrl-C): connections closed with 1001 (going away)
+  143  terminated (SIGTERM): the same, for service managers and CI"""
 
 _rate = click.FloatRange(0.0, 1.0)
 _count = click.IntRange(min=0)
 
 
-@click.command(epilog=EXIT_CODE_HELP)
+@click.command(epilog=SERVE_EXIT_HELP)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option(
     "--port",
@@ -99,7 +105,37 @@ _count = click.IntRange(min=0)
     metavar="SECONDS",
     help="Keepalive ping every SECONDS (a client that stops answering is closed); 0 disables.",
 )
+@click.option(
+    "--echo",
+    is_flag=True,
+    help='Answer each text frame with {"type":"echo","data":{"text":...}} instead'
+    " of streaming (any server also echoes at /echo).",
+)
+@click.option(
+    "--broadcast",
+    is_flag=True,
+    help="One generated stream shared by every client (pub/sub fan-out), as the backend does.",
+)
+@click.option(
+    "--fanout-loss",
+    type=_rate,
+    default=0.0,
+    metavar="P",
+    help="Fault, with --broadcast: each client silently misses a share P of the messages.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No per-connection summary lines on stderr.")
+@click.option(
+    "--port-file",
+    type=click.Path(dir_okay=False, writable=True),
+    metavar="FILE",
+    help="Write the bound port to FILE once listening (atomic; removed on exit).",
+)
+@click.option(
+    "--json",
+    "json_ready",
+    is_flag=True,
+    help='Print one JSON line on stdout once listening: {"event": "listening", "url", "port"}.',
+)
 def serve(
     host: str,
     port: int,
@@ -120,7 +156,12 @@ def serve(
     allowed_origin: tuple[str, ...],
     handshake_delay: float,
     ping_interval: float,
+    echo: bool,
+    broadcast: bool,
+    fanout_loss: float,
     quiet: bool,
+    port_file: str | None,
+    json_ready: bool,
 ) -> None:
     """Serve a simulated sensor stream (the Home Inspection backend) for testing.
 
@@ -148,9 +189,12 @@ def serve(
       --require-token T      HTTP 401 unless the client sends the token
       --allowed-origin O     HTTP 403 for any other (or no) Origin header
       --handshake-delay S    answer the upgrade only after S seconds
+      --fanout-loss P        with --broadcast, each client misses a share P of the
+                             shared messages (the summary line says how many)
     A wrong path gets HTTP 404 naming the right one. Ctrl-C stops (exit 130).
     """
-    from wscli.server import ServerConfig, serve_forever
+    from wscli.server import serve_forever
+    from wscli.serverconfig import ServerConfig
 
     config = ServerConfig(
         host=host,
@@ -173,21 +217,87 @@ def serve(
         handshake_delay=handshake_delay,
         ping_interval=ping_interval or None,
         log=None if quiet else _to_stderr,
+        echo=echo,
+        broadcast=broadcast,
+        fanout_loss=fanout_loss,
     )
+    from wscli.fdlimit import raise_open_file_limit
+
+    raise_open_file_limit()
+    if port_file is not None:
+        from wscli.outfiles import check_writable
+
+        check_writable(port_file, "--port-file")
+    ready = ReadyLine(port_file=port_file, json_line=json_ready)
+    _thread_errors_as_one_line()
     try:
-        serve_forever(config, on_ready=_announce)
-    except KeyboardInterrupt:
-        raise click.exceptions.Exit(ExitStatus.INTERRUPTED) from None
+        serve_forever(config, on_ready=ready)
+    except KeyboardInterrupt as exc:
+        raise click.exceptions.Exit(interrupt_status(exc)) from None
+    finally:
+        ready.forget()
 
 
-def _announce(url: str) -> None:
-    """The ready line: with --port 0, how users and tests learn the port."""
-    _to_stderr(f"serving {url} (Ctrl-C to stop)")
+class ReadyLine:
+    """Says where the server listens: a line on stderr for people, and for scripts
+    the port in ``--port-file`` and/or a JSON line on stdout (``--json``)."""
+
+    def __init__(self, *, port_file: str | None, json_line: bool) -> None:
+        self.port_file = port_file
+        self.json_line = json_line
+        self.written = False
+
+    def __call__(self, url: str) -> None:
+        from urllib.parse import urlsplit
+
+        port = urlsplit(url).port
+        if self.port_file is not None:
+            from wscli.outfiles import write_atomic
+
+            write_atomic(self.port_file, f"{port}\n".encode())
+            self.written = True
+        if self.json_line:
+            import json
+
+            line = json.dumps({"event": "listening", "url": url, "port": port})
+            sys.stdout.write(line + "\n")
+            sys.stdout.flush()
+        _to_stderr(f"serving {url} (Ctrl-C to stop)")
+
+    def forget(self) -> None:
+        """A port file outliving its server would point the next script at nothing."""
+        if self.written and self.port_file is not None:
+            import os
+
+            try:
+                os.unlink(self.port_file)
+            except OSError:
+                pass
+
+
+def _thread_errors_as_one_line() -> None:
+    """A connection thread that dies (e.g. out of descriptors) says so in one line.
+
+    websockets runs a thread per connection; without this hook Python prints a
+    traceback for each one that fails, which is what issue #11 forbids.
+    """
+    import threading
+
+    def hook(args: threading.ExceptHookArgs) -> None:
+        if args.exc_type is SystemExit:
+            return
+        name = args.thread.name if args.thread is not None else "a thread"
+        _to_stderr(f"serve: error: connection thread {name} failed: {args.exc_value!s}")
+
+    threading.excepthook = hook
 
 
 def _to_stderr(line: str) -> None:
+    from wscli.errors import safe_line
+
     try:
-        sys.stderr.write(line + "\n")
+        # Log lines quote what clients sent (path, Origin): escaped like every error.
+        sys.stderr.write(safe_line(line) + "\n")
         sys.stderr.flush()
     except (OSError, ValueError):
         pass  # stderr closed: keep serving

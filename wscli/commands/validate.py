@@ -17,13 +17,13 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from wscli.cli import AppState, pass_state
-from wscli.errors import EXIT_CODE_HELP, BadUsage, ExitStatus, WscliError
-from wscli.options import connection_params
+from wscli.errors import EXIT_CODE_HELP, BadUsage, ExitStatus, WscliError, interrupt_status
+from wscli.options import AliasedChoice, connection_params
 
 if TYPE_CHECKING:
-    from wscli.render import Output
+    from wscli.output import Output
     from wscli.sources import FileSource, UrlSource
-    from wscli.validation import Checker, Tally
+    from wscli.validation import Checker, Failure, Tally
 
 BUILTIN_SCHEMA = "built-in sensor_stream.schema.json"
 
@@ -50,7 +50,10 @@ BUILTIN_SCHEMA = "built-in sensor_stream.schema.json"
     "-o",
     "--output",
     "fmt",
-    type=click.Choice(["text", "json"]),
+    type=AliasedChoice(
+        ("text", "json"),
+        hints={"jsonl": "validate writes one JSON document, so use -o json"},
+    ),
     default="text",
     show_default=True,
     help="text for people; json is one document with the summary and every problem.",
@@ -115,9 +118,10 @@ def validate(
       wscli validate -o json data.jsonl | jq '.problems[] | .place + " " + .reason'
       wscli validate --check-schema other.schema.json
     """
-    from wscli.render import Output
+    from wscli.output import Output
 
     output = Output(color=state.color)
+    output.keep_verdict_on_closed_pipe()  # `validate ... | head` keeps exit 1 or 2
     if check_file is not None:
         if sources or schema_file:
             raise BadUsage(
@@ -126,7 +130,9 @@ def validate(
             )
         check_schema_file(output, check_file, fmt)
         return
-    specs = list(sources) or _default_sources()
+    specs = list(sources) or _default_sources(
+        conn_values, live=count is not None or duration is not None
+    )
     _check_options(specs, conn_values, count, duration, junit_file)
     from wscli.schema import compile_schema
 
@@ -139,11 +145,21 @@ def validate(
         run.report(tally, schema=schema_file or BUILTIN_SCHEMA, strict=strict)
 
 
-def _default_sources() -> list[str]:
-    """Piped stdin when no SOURCE is given (like jq); on a terminal that is a mistake."""
-    if sys.stdin.isatty():
-        raise click.UsageError("give files, - for stdin, or a ws:// or wss:// URL to validate")
-    return ["-"]
+def _default_sources(conn_values: dict[str, Any], *, live: bool) -> list[str]:
+    """No SOURCE: piped stdin (like jq), else the configured URL ($WSCLI_URL, the profile).
+
+    ``-n``/``--duration`` bound live streams only, so with them the URL is meant.
+    """
+    if not live and not sys.stdin.isatty():
+        return ["-"]
+    from wscli.options import resolve_settings
+
+    url = resolve_settings(conn_values)[0].get("url")
+    if url:
+        return [str(url)]
+    raise click.UsageError(
+        "give files, - for stdin, or a ws:// or wss:// URL to validate (or set WSCLI_URL)"
+    )
 
 
 def _check_options(
@@ -181,6 +197,7 @@ def _open(
     count: int | None,
     duration: float | None,
 ) -> list[FileSource | UrlSource]:
+    from wscli.linereader import DEFAULT_LIMIT
     from wscli.options import build_connection
     from wscli.sources import UrlSource, open_sources
 
@@ -189,11 +206,24 @@ def _open(
         stack.callback(tap.close)
         return UrlSource(options, tap, count=count, duration=duration)
 
-    return open_sources(specs, stdin=sys.stdin.buffer, live=live)
+    # Files take --max-size as the largest message too, 64 MiB unless given (issue #6).
+    source = click.get_current_context().get_parameter_source("max_size")
+    given = source is not None and source.name not in ("DEFAULT", "DEFAULT_MAP")
+    limit = conn_values["max_size"] if given and conn_values["max_size"] else DEFAULT_LIMIT
+    return open_sources(specs, stdin=sys.stdin.buffer, live=live, limit=limit)
+
+
+DOCUMENT_MAX_ERRORS = 1000  # failures a JSON/JUnit report lists without --max-errors
 
 
 class ValidateRun:
-    """One run's reporting choices, and the loop over sources that honours them."""
+    """One run's reporting choices, and the loop over sources that honours them.
+
+    Failures for the JSON and JUnit documents are kept in a bounded list (at most
+    ``--max-errors``, default :data:`DOCUMENT_MAX_ERRORS`): counts stay exact and
+    memory stays flat however many messages fail (issue #6). The text report
+    streams every failure as it is found and keeps none.
+    """
 
     def __init__(
         self,
@@ -206,6 +236,7 @@ class ValidateRun:
     ) -> None:
         from wscli.reports import TextReport
 
+        output.keep_verdict_on_closed_pipe()
         self.output = output
         self.fmt = fmt
         self.quiet = quiet
@@ -214,20 +245,28 @@ class ValidateRun:
         self.text = TextReport(output, quiet=quiet) if fmt == "text" else None
         self.started = time.monotonic()
         self.error: WscliError | None = None
-        self.interrupted = False
+        self.interrupted: KeyboardInterrupt | None = None
+        self.documents = fmt == "json" or junit_file is not None
+        self.document_limit = limit if limit is not None else DOCUMENT_MAX_ERRORS
+        self.kept: list[Failure] = []
 
     def tally(self, validator: Checker) -> Tally:
         from wscli.validation import Tally
 
-        keep = self.fmt == "json" or self.junit_file is not None
         streaming = self.text is not None and not self.quiet
         return Tally(
             validator,
-            listing=keep or streaming,
-            limit=self.limit,
-            keep=keep,
-            on_failure=self.text.failure if streaming and self.text is not None else None,
+            listing=self.documents or streaming,
+            limit=self.limit if streaming else self.document_limit,
+            keep=False,
+            on_failure=self._listed,
         )
+
+    def _listed(self, failure: Failure) -> None:
+        if self.text is not None and not self.quiet:
+            self.text.failure(failure)
+        if self.documents and len(self.kept) < self.document_limit:
+            self.kept.append(failure)
 
     def execute(self, tally: Tally, sources: list[FileSource | UrlSource]) -> None:
         """Check each source in turn; a connection error or Ctrl-C stops the run."""
@@ -238,26 +277,59 @@ class ValidateRun:
                 tally.check(source)
                 if isinstance(source, UrlSource) and source.closed and not self.quiet:
                     self.output.note(f"wscli: {source.name}: server closed the stream")
-        except KeyboardInterrupt:
-            self.interrupted = True
+        except KeyboardInterrupt as exc:
+            self.interrupted = exc
         except WscliError as exc:
-            if isinstance(exc, BadUsage) and tally.messages == 0:
+            if isinstance(exc, BadUsage) and tally.messages == 0 and not self.documents:
                 raise
             self.error = exc
 
     def report(self, tally: Tally, *, schema: str, strict: bool) -> None:
-        """Write every requested report, then leave with the run's exit status."""
+        """Write every requested report, then leave with the run's exit status.
+
+        A first Ctrl-C or SIGTERM while the reports are written is held until they
+        are complete; the exit status then says the run was cut short.
+        """
+        from wscli.endings import signals_deferred
+
+        with signals_deferred() as held:
+            self._write_reports(tally, schema=schema, strict=strict)
+        interrupted = self.interrupted or held.exception()
+        if interrupted is not None:
+            raise click.exceptions.Exit(interrupt_status(interrupted))
+        if self.error is not None:
+            raise self.error
+        if not tally.ok:
+            raise click.exceptions.Exit(ExitStatus.CHECK_FAILED)
+
+    def _write_reports(self, tally: Tally, *, schema: str, strict: bool) -> None:
+        from wscli.endings import reason_of, stop_phrase
+        from wscli.outfiles import write_atomic
         from wscli.reports import json_document, junit_xml, summary_line
 
         elapsed = time.monotonic() - self.started
         error = self.error.one_line() if self.error is not None else None
-        stopped = "interrupted" if self.interrupted else _stop_reason(self.error)
+        reason = reason_of(
+            interrupted=self.interrupted, error=self.error, ok=tally.ok, messages=tally.messages
+        )
+        stopped = stop_phrase(reason)
         if self.junit_file is not None:
-            xml = junit_xml(tally, schema=schema, elapsed=elapsed, error=error, stopped=stopped)
+            xml = junit_xml(
+                tally,
+                schema=schema,
+                elapsed=elapsed,
+                error=error,
+                stopped=stopped,
+                reason=reason,
+                failures=self.kept,
+            )
             try:
-                Path(self.junit_file).write_bytes(xml)
-            except OSError as exc:
-                raise BadUsage(f"cannot write --junit {self.junit_file}: {exc.strerror}") from exc
+                write_atomic(self.junit_file, xml, target=f"--junit {self.junit_file}")
+            except WscliError as exc:
+                if self.error is None:
+                    self.error = exc  # shown by cli.main, exit 2
+                else:
+                    self.output.note(exc.one_line())
         if self.text is not None:
             if self.error is None or tally.messages:
                 self.text.finish(tally, limit=self.limit, elapsed=elapsed, stopped=stopped)
@@ -267,33 +339,18 @@ class ValidateRun:
                 schema=schema,
                 strict=strict,
                 elapsed=elapsed,
-                limit=self.limit,
+                limit=self.document_limit,
                 error=error,
                 stopped=stopped,
+                reason=reason,
+                failures=self.kept,
             )
-            self.output.write(json.dumps(document, ensure_ascii=False, indent=2).encode() + b"\n")
+            # A file name that is not UTF-8 holds lone surrogates: "?" as in the text report.
+            text = json.dumps(document, ensure_ascii=False, indent=2)
+            self.output.write(text.encode("utf-8", "replace") + b"\n")
             self.output.flush()
-            if not tally.ok and not stopped:
-                self.output.note(f"wscli: {summary_line(tally, elapsed)}")
-        if self.interrupted:
-            raise click.exceptions.Exit(ExitStatus.INTERRUPTED)
-        if self.error is not None:
-            raise self.error
-        if not tally.ok:
-            raise click.exceptions.Exit(ExitStatus.CHECK_FAILED)
-
-
-def _stop_reason(error: WscliError | None) -> str:
-    """Why a run ended before its sources did, in a few words for the verdict line."""
-    from wscli.errors import CheckFailed, TimedOut
-
-    if error is None:
-        return ""
-    if isinstance(error, CheckFailed):
-        return "fewer messages than -n"
-    if isinstance(error, TimedOut):
-        return "timed out"
-    return "connection error" if not isinstance(error, BadUsage) else "unreadable input"
+            if reason is not None:
+                self.output.note(f"wscli: {summary_line(tally, elapsed, stopped=stopped)}")
 
 
 def check_schema_file(output: Output, path: str, fmt: str) -> None:
@@ -315,7 +372,8 @@ def check_schema_file(output: Output, path: str, fmt: str) -> None:
             problems = [Problem("", exc.message, None)]
     if fmt == "json":
         document = schema_check_document(path, draft, problems)
-        output.write(json.dumps(document, ensure_ascii=False, indent=2).encode() + b"\n")
+        text = json.dumps(document, ensure_ascii=False, indent=2)
+        output.write(text.encode("utf-8", "replace") + b"\n")  # "?" for a non-UTF-8 name
     else:
         lines = schema_problem_lines(path, problems)
         if problems:

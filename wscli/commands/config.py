@@ -1,0 +1,94 @@
+"""``wscli config``: the settings a command would connect with, and where each came from."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from wscli.errors import EXIT_CODE_HELP
+from wscli.options import SETTING_KEYS, connection_params
+
+
+@click.command(epilog=EXIT_CODE_HELP)
+@connection_params()
+@click.option(
+    "-o",
+    "--output",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text for people; json for scripts.",
+)
+def config(conn_values: dict[str, Any], fmt: str) -> None:
+    """Show the resolved connection settings, secrets redacted, and where each came from.
+
+    Each setting comes from the command line, its environment variable (WSCLI_URL,
+    WSCLI_TOKEN), the profile (--profile or WSCLI_PROFILE, else the file's
+    default_profile), or the built-in default, in that order of precedence.
+    Give the same flags as to tail to see what they resolve to.
+
+    \b
+    Examples:
+      wscli config                          the file, the profile, every setting
+      wscli --profile staging config        what `wscli --profile staging tail` uses
+      wscli config -o json | jq .settings.url.value
+    """
+    from wscli.config import config_path
+    from wscli.options import resolve_settings
+    from wscli.tap import REDACTED, Redactor
+
+    values, origins, profile = resolve_settings(conn_values)
+    redactor = Redactor([values.get("token") or ""])
+    path = config_path()
+    settings: dict[str, dict[str, Any]] = {}
+    for key in SETTING_KEYS:
+        value = values.get(key)
+        if key == "token" and value:
+            value = REDACTED
+        elif key in ("url", "proxy") and value:
+            value = redactor.url(str(value))
+        elif key == "headers":
+            value = [
+                f"{name}: {redactor.header(name.strip(), rest.strip())}"
+                for name, _, rest in (h.partition(":") for h in value or ())
+            ]
+        elif key == "subprotocols":
+            value = list(value or ())
+        if key == "url" and value is None:
+            from wscli.connection import DEFAULT_URL
+
+            value = DEFAULT_URL
+        settings[key] = {"value": value, "from": origins.get(key, "default")}
+    document = {
+        "config_file": str(path),
+        "config_file_exists": path.is_file(),
+        "profile": profile.name if profile is not None else None,
+        "settings": settings,
+    }
+    if fmt == "json":
+        click.echo(json.dumps(document, indent=2))
+        return
+    from wscli.frames import escape
+
+    exists = "" if document["config_file_exists"] else " (not found)"
+    lines = [
+        f"config file  {path}{exists}",
+        f"profile      {profile.name if profile is not None else '(none)'}",
+        "",
+    ]
+    shown = {key: escape(_show(entry["value"])) for key, entry in settings.items()}
+    width = min(max(len(text) for text in shown.values()), 60)
+    for key, entry in settings.items():
+        lines.append(f"{key:<16} {shown[key]:<{width}}  {entry['from']}")
+    click.echo("\n".join(lines))
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(value) if value else "-"
+    if value is None or value is False:
+        return "-"
+    return str(value)

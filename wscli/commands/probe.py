@@ -1,0 +1,218 @@
+"""``wscli probe``: which step of a connection fails and why; a CI gate on a live stream.
+
+Thin on purpose: parse options, run :class:`wscli.diagnose.Probe`, draw its result with
+:mod:`wscli.probe_reports`, exit with the failed step's code. Imported by ``wscli
+--help``, so the network and report modules are imported inside the command.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from wscli.cli import AppState, pass_state
+from wscli.errors import EXIT_CODE_HELP, BadUsage, WscliError
+from wscli.options import connection_params
+
+_seconds = click.FloatRange(min=0, min_open=True)
+
+
+@click.command(epilog=EXIT_CODE_HELP)
+@connection_params()
+@click.option(
+    "-o",
+    "--output",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="A checklist, or one JSON document (parseable on every ending).",
+)
+@click.option("--junit", "junit_file", type=click.Path(dir_okay=False), help="Write JUnit XML.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only the verdict line.")
+@click.option(
+    "--timeout",
+    type=_seconds,
+    default=10.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Wait this long for the first message (and the ping's pong).",
+)
+@click.option(
+    "--resolve",
+    "resolve",
+    multiple=True,
+    metavar="HOST:PORT:ADDR[,ADDR]",
+    help="Use these addresses for HOST:PORT, in this order (like curl; repeatable).",
+)
+# CI assertions
+@click.option("--expect-message", is_flag=True, help="Assert: a message within --timeout.")
+@click.option(
+    "--min-count",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Assert: at least N messages --within.",
+)
+@click.option(
+    "--within",
+    type=_seconds,
+    metavar="SECONDS",
+    help="The assertions' window after the upgrade (default: --timeout).",
+)
+@click.option(
+    "--expect-type",
+    "expect_types",
+    multiple=True,
+    metavar="T",
+    help="Assert: a message of type T arrives (repeatable).",
+)
+@click.option(
+    "--forbid-type",
+    "forbid_types",
+    multiple=True,
+    metavar="T",
+    help="Assert: no message of type T (repeatable).",
+)
+@click.option(
+    "--max-gap", type=_seconds, metavar="SECONDS", help="Assert: no silence longer than this."
+)
+@click.option(
+    "--max-latency",
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="MS",
+    help="Assert: first message within MS milliseconds of the upgrade.",
+)
+@click.option("--validate", is_flag=True, help="Assert: every message valid (built-in schema).")
+@click.option(
+    "--schema",
+    "schema_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="JSON Schema for --validate.",
+)
+@pass_state
+def probe(
+    state: AppState,
+    conn_values: dict[str, Any],
+    fmt: str,
+    junit_file: str | None,
+    quiet: bool,
+    timeout: float,
+    resolve: tuple[str, ...],
+    expect_message: bool,
+    min_count: int | None,
+    within: float | None,
+    expect_types: tuple[str, ...],
+    forbid_types: tuple[str, ...],
+    max_gap: float | None,
+    max_latency: float | None,
+    validate: bool,
+    schema_file: str | None,
+) -> None:
+    """Diagnose a connection to URL step by step; gate CI on a live stream.
+
+    Resolve (every address), TCP (each address), proxy, TLS (certificate),
+    upgrade (status, headers), first message, ping: each timed and shown, the
+    first failure with a hint, its exit code from the table below. Assertions
+    listen for the window they need after the upgrade; a failed one exits 1
+    after all are reported.
+
+    \b
+    Examples:
+      wscli probe ws://localhost:8000/api/ws/sensor/stream
+      wscli probe wss://staging.example/ws --token "$TOKEN" --junit probe.xml \\
+          --min-count 5 --within 10 --forbid-type error --max-gap 3 --validate
+      wscli probe URL -o json | jq .steps
+      wscli probe ws://localhost:8000/ws --resolve localhost:8000:::1,127.0.0.1
+    """
+    from wscli.diagnose import Probe, parse_resolve, system_resolver, url_failure
+    from wscli.options import build_connection
+    from wscli.output import Output
+    from wscli.probe_checks import Plan
+    from wscli.tap import Redactor
+
+    output = Output(color=state.color)
+    if junit_file is not None and not Path(junit_file).resolve().parent.is_dir():
+        raise BadUsage(
+            f"cannot write --junit {junit_file}: no folder {Path(junit_file).resolve().parent}",
+            hint="create the folder first",
+        )
+    try:
+        overrides = parse_resolve(resolve)
+    except ValueError as exc:
+        raise BadUsage(str(exc), hint="e.g. --resolve localhost:8000:127.0.0.1") from None
+    plan = Plan(
+        timeout=timeout,
+        expect_message=expect_message,
+        min_count=min_count,
+        within=within,
+        expect_types=expect_types,
+        forbid_types=forbid_types,
+        max_gap=max_gap,
+        max_latency_ms=max_latency,
+        validate=validate or schema_file is not None,
+    )
+    url = conn_values["url"] or ""
+    try:
+        options, tap = build_connection(conn_values)
+    except BadUsage as exc:
+        redactor = Redactor(enabled=not conn_values["no_redact"])
+        result = url_failure(url, exc, redactor)
+    else:
+        try:
+            from wscli.tailing import load_validator
+
+            validator = load_validator(schema_file) if plan.validate else None
+            runner = Probe(
+                options,
+                tap=tap,
+                plan=plan,
+                resolver=system_resolver(overrides),
+                validator=validator,
+            )
+            result = runner.run()
+        finally:
+            tap.close()
+    _report(output, result, fmt=fmt, quiet=quiet, junit_file=junit_file)
+
+
+def _report(output: Any, result: Any, *, fmt: str, quiet: bool, junit_file: str | None) -> None:
+    """Write every report, then leave with the result's exit code."""
+    from wscli.probe_reports import checklist, json_document, junit_xml
+
+    junit_error: WscliError | None = None
+    if junit_file is not None:
+        from wscli.outfiles import write_atomic
+
+        try:
+            write_atomic(junit_file, junit_xml(result), target=f"--junit {junit_file}")
+        except WscliError as exc:
+            junit_error = exc
+    if fmt == "json":
+        text = json.dumps(json_document(result), ensure_ascii=False, indent=2) + "\n"
+    else:
+        text = checklist(result, fancy=output.emoji, color=output.color, quiet=quiet)
+    output.write(text.encode("utf-8", "replace"))
+    output.flush()
+    if result.interrupted is None:
+        error = result.error or _assertions_failed(result)
+        if error is not None:
+            output.note(error.one_line())
+    if junit_error is not None:
+        raise junit_error
+    if result.exit_code:
+        raise click.exceptions.Exit(result.exit_code)
+
+
+def _assertions_failed(result: Any) -> WscliError | None:
+    """The one stderr line for failed assertions (the reports hold each measurement)."""
+    from wscli.errors import CheckFailed
+
+    bad = [a for a in result.assertions if a.ok is False]
+    if not bad:
+        return None
+    names = ", ".join(f"{a.name}: {a.measured}" for a in bad)
+    noun = "assertion" if len(bad) == 1 else "assertions"
+    return CheckFailed(f"{len(bad)} of {len(result.assertions)} {noun} failed ({names})")
