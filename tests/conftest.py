@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -47,6 +48,16 @@ def clean_env(**extra: str) -> dict[str, str]:
     }
     env.update(extra)
     return env
+
+
+def without_coverage(env: dict[str, str]) -> dict[str, str]:
+    """``env`` minus coverage's subprocess measurement (``pytest --cov``).
+
+    For the few tests that check a process-level fact coverage itself would change:
+    which modules a command loads (coverage imports tomllib for its config) or what
+    a file-size limit does (coverage writes its data file at exit).
+    """
+    return {key: value for key, value in env.items() if not key.startswith("COVERAGE_")}
 
 
 @dataclass
@@ -108,7 +119,8 @@ def run_wscli(
 @pytest.fixture
 def serve() -> Iterator[Callable[..., Any]]:
     """Start wscli's own mock backend on 127.0.0.1:0; every server is stopped after the test."""
-    from wscli.server import ServerConfig, start_in_thread
+    from wscli.server import start_in_thread
+    from wscli.serverconfig import ServerConfig
 
     running: list[Any] = []
 
@@ -133,3 +145,69 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
     return port
+
+
+@pytest.fixture
+def silent_listener() -> Iterator[socket.socket]:
+    """A listener that takes the upgrade request and never answers it (the handshake hangs)."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        yield listener
+
+
+def await_upgrade_request(listener: socket.socket) -> socket.socket:
+    """Accept one client and read its whole request: it is now waiting for the 101."""
+    listener.settimeout(unit(30))
+    conn, _ = listener.accept()
+    conn.settimeout(unit(30))
+    request = b""
+    while b"\r\n\r\n" not in request:
+        chunk = conn.recv(4096)
+        assert chunk, "the client closed before sending its request"
+        request += chunk
+    return conn
+
+
+# -- mutmut's stats run: calls made in wscli subprocesses count too -------------------------
+
+if os.environ.get("MUTANT_UNDER_TEST") == "stats":
+    _MUTMUT_SITE = str(Path(__file__).parent / "mutmut_site")
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        part for part in (os.environ.get("PYTHONPATH"), _MUTMUT_SITE) if part
+    )
+    os.environ["WSCLI_MUTMUT_ROOT"] = str(Path(__file__).parent.parent)
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+        """Add what this test's subprocesses ran (see mutmut_site/sitecustomize.py)."""
+        import tempfile
+
+        from mutmut.state import state
+
+        handle, name = tempfile.mkstemp(prefix="wscli-mutmut-hits-")
+        os.close(handle)
+        hits = Path(name)
+        os.environ["WSCLI_MUTMUT_HITS"] = name
+        try:
+            yield
+        finally:
+            del os.environ["WSCLI_MUTMUT_HITS"]
+            state()._stats.update(hits.read_text(encoding="utf-8").split())
+            hits.unlink()
+
+
+def count_json_decodes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count jsonstream's decode attempts: a one-item list that grows as they happen."""
+    import wscli.jsonstream as jsonstream
+
+    count = [0]
+    real = jsonstream._DECODER
+
+    class Counting:
+        def raw_decode(self, s: str, idx: int = 0) -> tuple[Any, int]:
+            count[0] += 1
+            return real.raw_decode(s, idx)
+
+    monkeypatch.setattr(jsonstream, "_DECODER", Counting())
+    return count

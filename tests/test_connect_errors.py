@@ -106,7 +106,7 @@ def test_slow_handshake_exits_7(serve: Any) -> None:
     """A server slower to upgrade than --connect-timeout: exit 7."""
     server = serve(handshake_delay=3.0)
     result = run_wscli("tail", server.url, "-n", "1", "--connect-timeout", "0.5", expect=7)
-    assert "timed out" in one_line(result.stderr)
+    assert "connect timeout after 0.5 s" in one_line(result.stderr)
 
 
 def test_bad_header_is_usage_error(serve: Any) -> None:
@@ -120,7 +120,7 @@ def test_unwritable_record_is_usage_error(serve: Any, tmp_path: Path) -> None:
     """--record into a missing folder: exit 2, no traceback."""
     server = serve()
     result = run_wscli("tail", server.url, "--record", str(tmp_path / "no" / "r.jsonl"), expect=2)
-    assert "cannot write recording" in one_line(result.stderr)
+    assert "cannot write to recording" in one_line(result.stderr)
 
 
 def test_unaccepted_subprotocol_exits_6_with_hint(serve: Any) -> None:
@@ -162,4 +162,4 @@ def test_recording_to_a_full_disk_is_one_line(serve: Any) -> None:
     """Writing a recording that fails (ENOSPC) ends with one clear line."""
     server = serve()
     result = run_wscli("tail", server.url, "--record", "/dev/full", "-n", "3", expect=2)
-    assert "No space left on device" in one_line(result.stderr)
+    assert "no space left on device" in one_line(result.stderr)

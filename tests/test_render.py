@@ -5,7 +5,8 @@ from __future__ import annotations
 import io
 import json
 
-from wscli.render import MessageRenderer, Output, StreamStats
+from wscli.output import Output
+from wscli.render import MessageRenderer, StreamStats
 
 HOSTILE = {
     "type": "error",

@@ -12,6 +12,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.conftest import clean_env, run_cli, run_wscli, unit, wscli_executable
 
 FAST = ("--backoff", "0.05", "--connect-timeout", "5")
@@ -162,9 +164,12 @@ def test_close_code_with_reconnect(serve: Any) -> None:
 
 
 def test_malformed_and_invalid_are_counted_never_fatal(serve: Any) -> None:
-    """Malformed and schema-invalid messages are shown, counted, and tail carries on."""
+    """Malformed and schema-invalid messages are shown, counted, and tail carries on.
+
+    It carries on to -n, then the verdict is exit 1, like validate (issue #7).
+    """
     server = serve(seed=3, malformed_rate=0.2, invalid_rate=0.2)
-    result = run_wscli("tail", server.url, "-n", "60", "--validate")
+    result = run_wscli("tail", server.url, "-n", "60", "--validate", expect=1)
     assert len(result.json_lines) == 60
     malformed = [m for m in result.json_lines if isinstance(m, dict) and "malformed" in m]
     assert malformed, "expected some malformed messages at rate 0.2"
@@ -252,8 +257,11 @@ def test_demo_into_head_leaves_stderr_empty() -> None:
     assert proc.stderr == ""
 
 
-def test_sigint_prints_summary_and_exits_130(serve: Any) -> None:
-    """Ctrl-C ends the tail with the summary on stderr and exit status 130."""
+@pytest.mark.parametrize(("signum", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_interrupt_prints_summary_and_exits_128_plus_signal(
+    serve: Any, signum: int, status: int
+) -> None:
+    """Ctrl-C (130) and SIGTERM from a CI timeout (143) both end with the summary on stderr."""
     server = serve(rate=50)
     proc = subprocess.Popen(
         [wscli_executable(), "tail", server.url],
@@ -265,9 +273,9 @@ def test_sigint_prints_summary_and_exits_130(serve: Any) -> None:
     assert proc.stdout is not None
     for _ in range(5):
         proc.stdout.readline()
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(signum)
     _, err = proc.communicate(timeout=unit(10))
-    assert proc.returncode == 130
+    assert proc.returncode == status
     assert b"messages in" in err and b"sensor_reading" in err
     assert b"Traceback" not in err
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -17,7 +18,10 @@ import pytest
 from tests.conftest import clean_env, run_cli, run_wscli, unit, wscli_executable
 from wscli.frames import OP_BINARY, OP_TEXT
 from wscli.recording import RecordingWriter
+from wscli.schema import Problem
 from wscli.simulator import Simulator
+from wscli.sources import FileSource
+from wscli.validation import Tally
 
 FAST = ("--connect-timeout", "5")
 
@@ -633,3 +637,550 @@ def test_tail_piped_into_validate(serve: Any) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("OK: 30 messages, all valid")
+
+
+# -- the counting core (validation.Tally), where only a unit test reaches -----------------------
+
+
+class Disagreeing:
+    """A checker whose fast check rejects what its explainer finds nothing wrong with."""
+
+    def is_valid(self, message: object) -> bool:
+        return False
+
+    def problems(self, message: object) -> list[Problem]:
+        return []
+
+
+def test_a_rejection_nothing_explains_is_listed_as_a_wscli_bug() -> None:
+    """The two schema engines disagreeing must show up, not list a failure with no reason."""
+    tally = Tally(Disagreeing())
+    data = b'{"type": "sensor_reading"}\n[1]\n'
+    tally.check(FileSource("m", stream=io.BytesIO(data), name="m"))
+    assert tally.invalid == 2
+    assert [failure.problems for failure in tally.failures] == [
+        (
+            Problem(
+                "",
+                "rejected by the fast check, but jsonschema names no problem (a wscli bug)",
+                "sensor_reading",
+            ),
+        ),
+        (
+            Problem(
+                "",
+                "rejected by the fast check, but jsonschema names no problem (a wscli bug)",
+                None,
+            ),
+        ),
+    ]
+
+
+# -- exact report records -------------------------------------------------------------------
+
+
+def test_json_failure_records_hold_exactly_these_keys_and_values(tmp_path: Path) -> None:
+    """-o json: each problem is {place, source, line, kind, type, path, reason}, nothing else."""
+    path = write_mixed(tmp_path / "mixed.jsonl")
+    doc = document(run_cli("validate", str(path), "-o", "json", expect=1))
+    common = {"source": str(path)}
+    assert doc["problems"] == [
+        {
+            "place": f"{path}:5",
+            **common,
+            "line": 5,
+            "kind": "invalid",
+            "type": "sensor_reading",
+            "path": "/data/value",
+            "reason": 'expected number, got string "57.7"',
+        },
+        {
+            "place": f"{path}:7",
+            **common,
+            "line": 7,
+            "kind": "malformed",
+            "type": None,
+            "path": None,
+            "reason": "not JSON: Expecting property name enclosed in double quotes (column 2)",
+        },
+        {
+            "place": f"{path}:12",
+            **common,
+            "line": 12,
+            "kind": "unknown_type",
+            "type": "sensor_telemetry",
+            "path": "/type",
+            "reason": 'unknown message type "sensor_telemetry"'
+            " (expected one of: error, sensor_reading, sensor_status)",
+        },
+    ]
+
+
+def test_check_schema_json_document_is_exactly_schema_draft_valid_problems(
+    tmp_path: Path,
+) -> None:
+    """--check-schema -o json: the four keys machines read, for a broken and a good schema."""
+    schema = tmp_path / "broken.json"
+    schema.write_text(json.dumps({"type": "object", "required": "value"}))
+    result = run_cli("validate", "--check-schema", str(schema), "-o", "json", expect=2)
+    assert document(result) == {
+        "schema": str(schema),
+        "draft": "draft 2020-12, the default without $schema",
+        "valid": False,
+        "problems": [{"path": "/required", "reason": 'expected array, got string "value"'}],
+    }
+    good = tmp_path / "d7.json"
+    good.write_text(json.dumps(DRAFT7))
+    assert document(run_cli("validate", "--check-schema", str(good), "-o", "json")) == {
+        "schema": str(good),
+        "draft": "draft-07",
+        "valid": True,
+        "problems": [],
+    }
+
+
+def test_color_always_styles_each_part_of_a_failure_line(tmp_path: Path) -> None:
+    """`wscli --color always validate`: place bold, type cyan, path yellow, malformed magenta."""
+    path = write_mixed(tmp_path / "mixed.jsonl")
+    result = run_cli("--color", "always", "validate", str(path), expect=1)
+    lines = result.stdout.splitlines()
+    assert lines[0] == (
+        f"\x1b[1m{path}:5\x1b[0m: \x1b[36msensor_reading\x1b[0m: \x1b[33m/data/value\x1b[0m:"
+        ' expected number, got string "57.7"'
+    )
+    assert lines[1] == (
+        f"\x1b[1m{path}:7\x1b[0m: \x1b[35mmalformed\x1b[0m:"
+        " not JSON: Expecting property name enclosed in double quotes (column 2)"
+    )
+    assert lines[-1].startswith("\x1b[1;31mFAILED\x1b[0m: 11 messages:")
+
+
+def test_a_file_name_that_is_not_utf8_does_not_break_the_text_report(tmp_path: Path) -> None:
+    """A name with a byte that is not UTF-8 (a lone surrogate in Python) prints as "?"."""
+    path = tmp_path / "g\udcff.jsonl"  # the file system name is b"g\xff.jsonl"
+    path.write_text(dumps({"type": "sensor_status"}) + "\n")
+    result = run_cli("validate", str(path), expect=1)
+    shown = str(tmp_path / "g?.jsonl")
+    assert result.stdout.startswith(f"{shown}:1: sensor_status: /: missing required field")
+    assert result.stdout.splitlines()[-1].startswith("FAILED: 1 message: 0 valid, 1 invalid")
+
+
+def _without_time(text: str) -> str:
+    """The report with the summary line's " in 0.00 s" cut (the only varying part)."""
+    head, sep, took = text.rpartition(" in ")
+    assert sep and took.endswith(" s\n"), text[-200:]
+    return head + "\n"
+
+
+def test_text_report_is_listing_blank_line_table_then_verdict(tmp_path: Path) -> None:
+    """The whole plain report, byte for byte: what people read and scripts grep."""
+    path = write_mixed(tmp_path / "mixed.jsonl")
+    out = _without_time(run_cli("validate", str(path), expect=1).stdout)
+    rule = "─" * 61
+    assert out == (
+        f'{path}:5: sensor_reading: /data/value: expected number, got string "57.7"\n'
+        f"{path}:7: malformed: not JSON: Expecting property name enclosed in double quotes"
+        " (column 2)\n"
+        f'{path}:12: sensor_telemetry: /type: unknown message type "sensor_telemetry"'
+        " (expected one of: error, sensor_reading, sensor_status)\n"
+        "\n"
+        "type               valid   invalid   malformed\n"
+        f"{rule}\n"
+        "sensor_reading         7         1           -\n"
+        "sensor_status          1         -           -\n"
+        "sensor_telemetry       -         1           -   unknown type\n"
+        "(malformed)            -         -           1\n"
+        f"{rule}\n"
+        "total                  8         2           1\n"
+        "FAILED: 11 messages: 8 valid, 2 invalid (1 of unknown type), 1 malformed\n"
+    )
+
+
+def test_color_always_marks_bad_counts_red_and_empty_cells_dim(tmp_path: Path) -> None:
+    """In colour, the table's non-zero invalid/malformed counts and "unknown type" are red."""
+    path = write_mixed(tmp_path / "mixed.jsonl")
+    out = run_cli("--color", "always", "validate", str(path), expect=1).stdout
+    red, dim, end = "\x1b[31m", "\x1b[2m", "\x1b[0m"
+    blank = f"   {red}{' ' * 12}{end}"
+    rows = [
+        f"sensor_reading         7   {red}      1{end}   {dim}        -{end}{blank}",
+        f"sensor_status          1   {dim}      -{end}   {dim}        -{end}{blank}",
+        f"sensor_telemetry   {dim}    -{end}   {red}      1{end}   {dim}        -{end}"
+        f"   {red}unknown type{end}",
+        f"(malformed)        {dim}    -{end}   {dim}      -{end}   {red}        1{end}{blank}",
+    ]
+    lines = out.splitlines()
+    start = lines.index(rows[0])
+    assert lines[start : start + 4] == rows
+
+
+def test_color_always_shows_ok_in_bold_green(tmp_path: Path) -> None:
+    sim = Simulator(11)
+    path = tmp_path / "ok.jsonl"
+    path.write_text("".join(dumps(sim.next_message()) + "\n" for _ in range(3)))
+    out = run_cli("--color", "always", "validate", str(path), "-q").stdout
+    assert out.startswith("\x1b[1;32mOK\x1b[0m: 3 messages, all valid in ")
+
+
+def test_color_never_writes_no_escape_sequence(tmp_path: Path) -> None:
+    path = write_mixed(tmp_path / "mixed.jsonl")
+    out = run_cli("--color", "never", "validate", str(path), expect=1).stdout
+    assert "\x1b" not in out and "unknown type" in out
+
+
+# -- the JSON document, key by key ----------------------------------------------------------
+
+
+def _counted_tally() -> Tally:
+    """A tally as validate leaves it: 8 valid, 2 invalid (1 of unknown type), 1 malformed."""
+    from wscli.validation import Failure, SourceSummary
+
+    tally = Tally(checker=None)  # type: ignore[arg-type]  # counts only: nothing is checked
+    tally.valid_by_type.update({"sensor_reading": 7, "sensor_status": 1})
+    tally.invalid_by_type.update({"sensor_reading": 1, "sensor_telemetry": 1})
+    tally.unknown_types.add("sensor_telemetry")
+    tally.unknown_type = 1
+    tally.malformed = 1
+    tally.sources.append(SourceSummary("a.jsonl", "jsonl", valid=8, invalid=2, malformed=1))
+    problem = Problem("/data/value", "expected number", "sensor_reading")
+    tally.failures.append(
+        Failure("a.jsonl", "a.jsonl:5", 5, "line", "invalid", "sensor_reading", (problem,))
+    )
+    return tally
+
+
+def test_json_document_of_a_stopped_run_key_by_key() -> None:
+    """Every key of `-o json`, for a run cut short: never ok, the reason, the note, the error."""
+    from wscli.reports import json_document
+
+    doc = json_document(
+        _counted_tally(),
+        schema="s.json",
+        strict=True,
+        elapsed=1.23456,
+        limit=None,
+        error="wscli: error: connection refused",
+        stopped="connection error",
+        reason="connection_error",
+    )
+    assert doc == {
+        "ok": False,
+        "reason": "connection_error",
+        "result": "STOPPED: 11 messages: 8 valid, 2 invalid (1 of unknown type), 1 malformed"
+        " (connection error)",
+        "schema": "s.json",
+        "strict": True,
+        "summary": {
+            "messages": 11,
+            "valid": 8,
+            "invalid": 2,
+            "unknown_type": 1,
+            "malformed": 1,
+            "by_type": {
+                "sensor_reading": {"valid": 7, "invalid": 1, "malformed": 0},
+                "sensor_status": {"valid": 1, "invalid": 0, "malformed": 0},
+                "sensor_telemetry": {
+                    "valid": 0,
+                    "invalid": 1,
+                    "malformed": 0,
+                    "unknown_type": True,
+                },
+                "(malformed)": {"valid": 0, "invalid": 0, "malformed": 1},
+            },
+        },
+        "sources": [
+            {
+                "source": "a.jsonl",
+                "kind": "jsonl",
+                "messages": 11,
+                "valid": 8,
+                "invalid": 2,
+                "malformed": 1,
+            }
+        ],
+        "problems": [
+            {
+                "place": "a.jsonl:5",
+                "source": "a.jsonl",
+                "line": 5,
+                "kind": "invalid",
+                "type": "sensor_reading",
+                "path": "/data/value",
+                "reason": "expected number",
+            }
+        ],
+        "failures_listed": 1,
+        "failures_not_listed": 2,
+        "note": "... and 2 more failing messages not listed",
+        "max_errors": None,
+        "elapsed_s": 1.235,
+        "error": "wscli: error: connection refused",
+    }
+    assert list(doc["summary"]["by_type"]) == [
+        "sensor_reading",
+        "sensor_status",
+        "sensor_telemetry",
+        "(malformed)",
+    ]
+
+
+def test_json_document_lists_the_failures_it_is_given_and_defaults() -> None:
+    """`failures=` overrides the tally's; with no error, stop or reason the run is ok."""
+    from wscli.reports import json_document
+
+    tally = _counted_tally()
+    doc = json_document(tally, schema="s", strict=False, elapsed=0.0004, limit=3, failures=[])
+    assert (doc["problems"], doc["failures_listed"], doc["failures_not_listed"]) == ([], 0, 3)
+    assert doc["note"] == "... and 3 more failing messages not listed (--max-errors 3)"
+    assert (doc["reason"], doc["error"], doc["elapsed_s"], doc["strict"]) == (
+        None,
+        None,
+        0.0,
+        False,
+    )
+    assert doc["result"] == (
+        "FAILED: 11 messages: 8 valid, 2 invalid (1 of unknown type), 1 malformed"
+    )
+    assert doc["ok"] is False  # invalid messages, even with no reason given
+    passing = Tally(checker=None)  # type: ignore[arg-type]
+    passing.valid_by_type["sensor_reading"] = 2
+    doc = json_document(passing, schema="s", strict=False, elapsed=0, limit=None)
+    assert (doc["ok"], doc["result"], doc["note"], doc["problems"]) == (
+        True,
+        "OK: 2 messages, all valid",
+        None,
+        [],
+    )
+    stopped = json_document(passing, schema="s", strict=False, elapsed=0, limit=None, stopped="x")
+    assert stopped["ok"] is False
+    refused = json_document(passing, schema="s", strict=False, elapsed=0, limit=None, reason="r")
+    assert refused["ok"] is False
+
+
+def test_junit_failure_bodies_are_plain_text_even_with_color_always(tmp_path: Path) -> None:
+    """The JUnit file gets the report's lines without ANSI styling, whatever the terminal."""
+    path = write_mixed(tmp_path / "mixed.jsonl")
+    junit = tmp_path / "r.xml"
+    run_cli("--color", "always", "validate", str(path), "--junit", str(junit), expect=1)
+    suite = ET.parse(junit).getroot().find("testsuite")
+    assert suite is not None
+    bodies = {
+        case.get("name"): (case.find("failure").text or "")  # type: ignore[union-attr]
+        for case in suite.findall("testcase")
+        if case.find("failure") is not None
+    }
+    assert bodies == {
+        "sensor_reading": f"{path}:5: sensor_reading: /data/value:"
+        ' expected number, got string "57.7"',
+        "sensor_telemetry": f"{path}:12: sensor_telemetry: /type: unknown message type"
+        ' "sensor_telemetry" (expected one of: error, sensor_reading, sensor_status)',
+        "(malformed)": f"{path}:7: malformed: not JSON: Expecting property name enclosed in"
+        " double quotes (column 2)",
+    }
+
+
+def test_a_file_name_that_is_not_utf8_does_not_break_the_json_reports(tmp_path: Path) -> None:
+    """-o json and --check-schema -o json print "?" for the byte, as the text report does."""
+    path = tmp_path / "g\udcff.jsonl"  # the file system name is b"g\xff.jsonl"
+    path.write_text(dumps({"type": "sensor_status"}) + "\n")
+    doc = document(run_cli("validate", str(path), "-o", "json", expect=1))
+    shown = str(tmp_path / "g?.jsonl")
+    assert doc["sources"][0]["source"] == shown
+    assert doc["problems"][0]["place"] == f"{shown}:1"
+    schema = tmp_path / "s\udcff.json"
+    schema.write_text(json.dumps({"type": "object"}))
+    checked = document(run_cli("validate", "--check-schema", str(schema), "-o", "json"))
+    assert checked == {
+        "schema": str(tmp_path / "s?.json"),
+        "draft": "draft 2020-12, the default without $schema",
+        "valid": True,
+        "problems": [],
+    }
+
+
+# -- counting: rows and the type cap ------------------------------------------------------------
+
+
+def test_rows_are_types_by_count_then_no_type_then_other_types_then_malformed() -> None:
+    """The table's order: busiest types first, the three special rows last, in this order."""
+    tally = Tally(Disagreeing())
+    tally.valid_by_type.update({"a": 1, "(no type)": 5, "(other types)": 9, "b": 3, "c": 3})
+    tally.malformed = 7
+    assert [row.label for row in tally.rows()] == [
+        "b",
+        "c",
+        "a",
+        "(no type)",
+        "(other types)",
+        "(malformed)",
+    ]
+
+
+def _accept_anything(tmp_path: Path) -> Path:
+    schema = tmp_path / "any.json"
+    schema.write_text("{}")
+    return schema
+
+
+def test_valid_messages_that_are_not_typed_objects_count_as_no_type(tmp_path: Path) -> None:
+    """With a schema that accepts anything, 5, [1] and {"type": 7} are "(no type)" rows."""
+    path = tmp_path / "m.jsonl"
+    path.write_text('5\n[1]\n{"type": 7}\n{"type": "a"}\n"text"\n')
+    schema = _accept_anything(tmp_path)
+    doc = document(run_cli("validate", str(path), "--schema", str(schema), "-o", "json"))
+    assert doc["summary"]["by_type"] == {
+        "a": {"valid": 1, "invalid": 0, "malformed": 0},
+        "(no type)": {"valid": 4, "invalid": 0, "malformed": 0},
+    }
+    assert doc["result"] == "OK: 5 messages, all valid"
+
+
+def test_types_past_the_50_row_cap_are_counted_together(tmp_path: Path) -> None:
+    """A stream of many types cannot flood the table: from the 51st on, one exact row."""
+    lines = [dumps({"type": f"t{i:02d}"}) for i in range(50)]
+    lines += [dumps({"type": "late1"}), dumps({"type": "late2"}), dumps({"type": "late2"})]
+    lines += ["5", dumps({"type": "t00"}), dumps({"type": "t01", "bad": 1})]
+    path = tmp_path / "many.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    schema = tmp_path / "no-bad.json"  # anything goes, except a "bad" property
+    schema.write_text(json.dumps({"properties": {"bad": False}}))
+    doc = document(run_cli("validate", str(path), "--schema", str(schema), "-o", "json", expect=1))
+    by_type = doc["summary"]["by_type"]
+    assert len(by_type) == 51
+    assert list(by_type)[:2] == ["t00", "t01"] and list(by_type)[-1] == "(other types)"
+    assert by_type["t00"] == {"valid": 2, "invalid": 0, "malformed": 0}
+    assert by_type["t01"] == {"valid": 1, "invalid": 1, "malformed": 0}  # a known type stays
+    assert by_type["(other types)"] == {"valid": 4, "invalid": 0, "malformed": 0}
+
+
+# -- the JUnit file, byte for byte --------------------------------------------------------------
+
+
+def _junit_tally() -> Tally:
+    """Two types with failures, one passing type, malformed input; one failure unlisted each."""
+    from wscli.validation import Failure, SourceSummary
+
+    tally = Tally(Disagreeing())
+    tally.valid_by_type.update({"sensor_reading": 7, "sensor_status": 2})
+    tally.invalid_by_type.update({"sensor_reading": 2, "sensor_telemetry": 2})
+    tally.unknown_types.add("sensor_telemetry")
+    tally.unknown_type = 2
+    tally.malformed = 2
+    tally.sources.append(SourceSummary("a.jsonl", "jsonl", valid=9, invalid=4, malformed=2))
+    problems = (
+        Problem("/data/value", "expected number", "sensor_reading"),
+        Problem("/data/id", "must be at least 1", "sensor_reading"),
+    )
+    tally.failures.append(
+        Failure("a.jsonl", "a.jsonl:5", 5, "line", "invalid", "sensor_reading", problems)
+    )
+    tally.failures.append(
+        Failure("a.jsonl", "a.jsonl:7", 7, "line", "malformed", None, reason="not JSON")
+    )
+    return tally
+
+
+def _junit_text(xml: bytes) -> str:
+    import re
+
+    text, count = re.subn(r'timestamp="[0-9T:-]{19}"', 'timestamp="T"', xml.decode())
+    assert count == 1, text
+    return text
+
+
+_JUNIT_HEAD = """<?xml version='1.0' encoding='utf-8'?>
+<testsuites name="wscli validate" tests="{tests}" failures="3" errors="{errors}" time="{time}">
+  <testsuite name="wscli validate" tests="{tests}" failures="3" errors="{errors}" skipped="0" \
+time="{time}" timestamp="T">
+    <properties>
+      <property name="schema" value="s.json" />
+      <property name="source" value="a.jsonl" />
+      <property name="result" value="{result}" />
+    </properties>
+"""
+
+_JUNIT_CASES = """\
+    <testcase classname="wscli.validate" name="sensor_reading" time="0">
+      <failure message="2 of 9 sensor_reading messages invalid" type="invalid">{reading}</failure>
+      <system-out>9 messages: 7 valid, 2 invalid</system-out>
+    </testcase>
+    <testcase classname="wscli.validate" name="sensor_status" time="0">
+      <system-out>2 messages: 2 valid, 0 invalid</system-out>
+    </testcase>
+    <testcase classname="wscli.validate" name="sensor_telemetry" time="0">
+      <failure message="2 messages of unknown type 'sensor_telemetry'" type="unknown_type">\
+... and 2 more not listed</failure>
+      <system-out>2 messages: 0 valid, 2 invalid</system-out>
+    </testcase>
+    <testcase classname="wscli.validate" name="(malformed)" time="0">
+      <failure message="2 malformed inputs (not JSON messages)" type="malformed">\
+{malformed}</failure>
+      <system-out>2 malformed inputs</system-out>
+    </testcase>
+"""
+
+
+def test_junit_xml_of_a_finished_run_byte_for_byte() -> None:
+    """Defaults: the tally's own failures, no error case; listed lines, then what is not."""
+    from wscli.reports import junit_xml
+
+    result = "FAILED: 15 messages: 9 valid, 4 invalid (2 of unknown type), 2 malformed"
+    head = _JUNIT_HEAD.format(tests=4, errors=0, time="1.235", result=result)
+    reading = (
+        "a.jsonl:5: sensor_reading: /data/value: expected number\n"
+        "a.jsonl:5: sensor_reading: /data/id: must be at least 1\n"
+        "... and 1 more not listed"
+    )
+    cases = _JUNIT_CASES.format(
+        reading=reading, malformed="a.jsonl:7: malformed: not JSON\n... and 1 more not listed"
+    )
+    expected = head + cases + "  </testsuite>\n</testsuites>"
+    assert _junit_text(junit_xml(_junit_tally(), schema="s.json", elapsed=1.23456)) == expected
+
+
+def test_junit_xml_of_a_run_cut_short_byte_for_byte() -> None:
+    """An error case named "run" whose type is the reason; `failures=[]` lists none."""
+    from wscli.reports import junit_xml
+
+    result = (
+        "STOPPED: 15 messages: 9 valid, 4 invalid (2 of unknown type), 2 malformed"
+        " (connection error)"
+    )
+    head = _JUNIT_HEAD.format(tests=5, errors=1, time="0.000", result=result)
+    cases = _JUNIT_CASES.format(
+        reading="... and 2 more not listed", malformed="... and 2 more not listed"
+    )
+    run = """\
+    <testcase classname="wscli.validate" name="run" time="0">
+      <error message="run: connection error after 15 messages" type="connection_error">\
+connection refused</error>
+    </testcase>
+"""
+    xml = junit_xml(
+        _junit_tally(),
+        schema="s.json",
+        elapsed=0,
+        error="connection refused",
+        stopped="connection error",
+        reason="connection_error",
+        failures=[],
+    )
+    assert _junit_text(xml) == head + cases + run + "  </testsuite>\n</testsuites>"
+
+
+def test_junit_xml_of_an_empty_run_has_one_failing_case() -> None:
+    from wscli.reports import junit_xml
+
+    xml = _junit_text(junit_xml(Tally(Disagreeing()), schema="s.json", elapsed=0))
+    assert xml.endswith(
+        """\
+      <property name="result" value="FAILED: expected messages, got none" />
+    </properties>
+    <testcase classname="wscli.validate" name="messages" time="0">
+      <failure message="expected messages, got none" type="no_messages">\
+expected messages, got none</failure>
+    </testcase>
+  </testsuite>
+</testsuites>"""
+    )
+    assert 'tests="1" failures="1" errors="0" skipped="0"' in xml

@@ -201,7 +201,7 @@ def test_recording_fast_path_matches_the_general_path(
         line = json.dumps(record, ensure_ascii=False, separators=separators) + end
         fast = list(recording_items([(1, line.encode("utf-8", "surrogatepass"))], "r"))
         general = sources._recording_line(line.encode("utf-8", "surrogatepass"), "r")
-        assert fast == ([(1, general)] if general is not None else [])
+        assert fast == ([(1, general)] if general is not sources.NOT_A_MESSAGE else [])
 
 
 # -- JSON arrays and documents ------------------------------------------------------------
@@ -348,3 +348,21 @@ def test_deep_nesting_is_malformed_not_a_crash() -> None:
     deep = b"[" * 100_000 + b"]" * 100_000
     _, items = read(b'{"x": ' + deep + b"}\n")
     assert reasons(items) == [(1, "nested too deeply to decode")]
+
+
+def test_max_size_holds_for_pretty_printed_documents_read_in_one_chunk(tmp_path: Path) -> None:
+    """Two 200-byte documents with --max-size 100: both malformed, each at its first line."""
+    from tests.conftest import run_cli
+
+    doc = {"type": "sensor_reading", "data": {"id": 1, "value": 55.5, "unit": "%", "pad": "x" * 80}}
+    text = json.dumps(doc, indent=2) + "\n"
+    assert len(text) > 150
+    path = tmp_path / "two.json"
+    path.write_text(text * 2)
+    result = run_cli("validate", str(path), "--max-size", "100", expect=1)
+    second = 1 + text.count("\n")
+    assert f"{path}:1: malformed: a JSON value larger than 100 B (--max-size)" in result.stdout
+    assert f"{path}:{second}: malformed: a JSON value larger than 100 B (--max-size)" in (
+        result.stdout
+    )
+    assert "2 messages: 0 valid, 0 invalid, 2 malformed" in result.stdout

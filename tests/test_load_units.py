@@ -1,0 +1,143 @@
+"""The fan-out check and the load verdict as pure values: no sockets, no Locust."""
+
+from __future__ import annotations
+
+import math
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from typing import Any
+
+from wscli import fanout
+from wscli.loadreport import (
+    Limits,
+    Summary,
+    exit_status,
+    json_document,
+    judge,
+    junit_xml,
+    never_breakdown,
+)
+
+
+@dataclass
+class User:
+    label: str
+    intervals: list[list[float]]
+    ids: list[Any] = field(default_factory=list)
+    times: list[float] = field(default_factory=list)
+
+
+def user(label: str, start: float, end: float, ids: range, skip: tuple[int, ...] = ()) -> User:
+    """A user connected over [start, end] that got id i at time i (minus ``skip``)."""
+    got = [i for i in ids if i not in skip and start <= i <= end]
+    return User(label, [[start, end]], got, [float(i) for i in got])
+
+
+def test_intersection_of_interval_lists() -> None:
+    """Where two users were both connected, reconnect gaps included."""
+    a = [[0.0, 10.0], [12.0, 20.0]]
+    b = [[5.0, 15.0]]
+    assert fanout.intersect(a, b) == [[5.0, 10.0], [12.0, 15.0]]
+    assert fanout.common_window([a, b], grace=1.0, end=math.inf) == [[6.0, 9.0], [13.0, 14.0]]
+
+
+def test_every_user_got_everything() -> None:
+    """Same ids for everyone in the common window: nothing missed."""
+    users = [user("a", 0, 30, range(40)), user("b", 5, 30, range(40))]
+    result = fanout.check(users, grace=1.0, end=30)
+    assert result.checked == len(range(6, 30))
+    assert result.missed == 0 and result.per_user == {}
+
+
+def test_misses_inside_the_window_count_and_edges_do_not() -> None:
+    """A gap inside the window is missed; one before the last user joined is not."""
+    users = [user("a", 0, 30, range(40), skip=(2, 12, 13)), user("b", 5, 30, range(40))]
+    result = fanout.check(users, grace=1.0, end=30)
+    assert result.per_user == {"a": 2}
+    assert result.missed == 2
+
+
+def test_never_all_connected_is_not_a_pass() -> None:
+    """Disjoint users have no common window: the check says so instead of passing."""
+    users = [user("a", 0, 5, range(10)), user("b", 6, 9, range(10))]
+    result = fanout.check(users, grace=0.5, end=10)
+    assert result.checked == 0 and "never all connected" in result.note
+    summary = Summary(users=2, fanout=result)
+    judge(summary, Limits(), fanout=True)
+    assert not summary.thresholds[0].ok
+    assert json_document(summary)["fanout"] == {"checked": None, "missed": None, "per_user": {}}
+
+
+def test_all_users_refused_the_same_way_keep_the_exit_code() -> None:
+    """Every user refused: exit 3 with the connection's line; mixed reasons: exit 1."""
+    line = "wscli: error: connection refused (h:1): nothing is listening"
+    summary = Summary(users=3, never_connected=[(3, line)] * 3)
+    code, text = exit_status(summary)
+    assert code == 3 and text is not None and text.startswith(line)
+    mixed = Summary(users=3, never_connected=[(3, line), (6, "wscli: error: handshake rejected")])
+    code, text = exit_status(mixed)
+    assert code == 1 and text is not None and "2 of 3 users never connected" in text
+    assert never_breakdown(mixed.never_connected) == "1 connection refused, 1 handshake rejected"
+
+
+def test_thresholds_and_reports() -> None:
+    """Each limit is one threshold, one JUnit case, and decides the exit code."""
+    summary = Summary(
+        users=2,
+        connected_users=2,
+        duration=10.0,
+        messages=100,
+        requests=102,
+        failures=2,
+        connected_seconds=20.0,
+        connect_ms={"p50": 3.0, "p95": 9.0, "p99": 12.0, "max": 12.0},
+        delay_ms={"p50": 1.0, "p95": 2.0, "p99": 900.0, "max": 950.0},
+    )
+    judge(
+        summary,
+        Limits(max_failure_rate=0.05, min_rate=5.0, max_connect_p99=50, max_delay_p99=500),
+        fanout=False,
+    )
+    verdicts = {t.name: t.ok for t in summary.thresholds}
+    assert verdicts == {
+        "max-failure-rate": True,
+        "min-rate": True,
+        "max-connect-p99": True,
+        "max-delay-p99": False,
+    }
+    assert exit_status(summary)[0] == 1
+    root = ET.fromstring(junit_xml(summary))
+    failed = [c.get("name") for c in root.iter("testcase") if c.find("failure") is not None]
+    assert failed == ["max-delay-p99"]
+    doc = json_document(summary)
+    assert doc["ok"] is False and doc["rate"] == 10.0
+
+
+def test_an_interrupted_run_is_never_green() -> None:
+    """Ctrl-C before the end: ok is false and JUnit has an error case."""
+    summary = Summary(users=1, connected_users=1, interrupted="interrupted")
+    assert json_document(summary)["ok"] is False
+    root = ET.fromstring(junit_xml(summary))
+    assert root.get("errors") == "1"
+
+
+def test_timestamps_for_the_delivery_delay() -> None:
+    """RFC 3339 with Z or an offset; no offset reads as UTC; anything else is no timestamp."""
+    from wscli.delivery import parse_timestamp
+
+    assert parse_timestamp("2024-01-15T12:00:00Z") == 1705320000.0
+    assert parse_timestamp("2024-01-15T12:00:00.500Z") == 1705320000.5
+    assert parse_timestamp("2024-01-15T13:00:00+01:00") == 1705320000.0
+    assert parse_timestamp("2024-01-15T12:00:00") == 1705320000.0
+    for bad in ("yesterday", "2024-13-45T25:61:00Z", 1705320000, None):
+        assert parse_timestamp(bad) is None
+
+
+def test_no_ids_at_all_is_not_a_pass() -> None:
+    """Messages without the id field: the check says so and its threshold fails."""
+    users = [User("a", [[0.0, 10.0]]), User("b", [[0.0, 10.0]])]
+    result = fanout.check(users, grace=1.0, end=10)
+    assert result.checked == 0 and "--id-field" in result.note
+    summary = Summary(users=2, fanout=result)
+    judge(summary, Limits(), fanout=True)
+    assert summary.thresholds[0].ok is False

@@ -1,0 +1,212 @@
+"""Pure parts of replay and connect: the streaming reader, pacing, comparisons (#9)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from wscli.compare import Expectation, frame_differences, json_differences, pointer_of
+from wscli.errors import BadUsage
+from wscli.frames import OP_BINARY, OP_CLOSE, OP_TEXT
+from wscli.playback import ReplayPlan, check_recording
+from wscli.recording import RecordingDamaged, RecordingProblem, RecordingWriter, read_recording
+
+
+def write(path: Path, *lines: Any, version: int = 1, tail: str = "") -> Path:
+    header = {"wscli": "recording", "version": version, "url": "ws://x/", "started": "now"}
+    body = [json.dumps(header)] + [
+        line if isinstance(line, str) else json.dumps(line) for line in lines
+    ]
+    path.write_text("\n".join(body) + "\n" + tail)
+    return path
+
+
+def frame(t: float, text: str, direction: str = "in") -> dict[str, Any]:
+    return {"t": t, "dir": direction, "op": "text", "len": len(text), "text": text}
+
+
+# -- the reader -------------------------------------------------------------------------------
+
+
+def test_frames_stream_in_order_with_line_numbers(tmp_path: Path) -> None:
+    """Frames come back decoded, events skipped, each with its line number."""
+    path = tmp_path / "rec.jsonl"
+    writer = RecordingWriter(path, "ws://x/")
+    writer.frame("in", OP_TEXT, b"a")
+    writer.event("reconnect", attempt=1)
+    writer.frame("out", OP_BINARY, b"\x00")
+    writer.frame("in", OP_CLOSE, b"\x0f\xa1bye")
+    writer.close()
+    frames = list(read_recording(path).frames())
+    assert [(f.line, f.direction, f.opcode, f.payload) for f in frames] == [
+        (2, "in", OP_TEXT, b"a"),
+        (4, "out", OP_BINARY, b"\x00"),
+        (5, "in", OP_CLOSE, b""),
+    ]
+    assert (frames[2].code, frames[2].reason) == (4001, "bye")
+
+
+@pytest.mark.parametrize(
+    ("bad", "words"),
+    [
+        ("{oops", "not a JSON object"),
+        ('["a list"]', "not a JSON object"),
+        ({"t": -1, "dir": "in", "op": "text", "text": "x"}, "valid time"),
+        ({"t": 1, "dir": "sideways", "op": "text", "text": "x"}, "'dir'"),
+        ({"t": 1, "dir": "in", "op": "shout", "text": "x"}, "unknown frame 'op'"),
+        ({"t": 1, "dir": "in", "op": "binary", "b64": "!!"}, "not base64"),
+        ({"t": 1, "dir": "in", "op": "text", "text": 5}, "must be a string"),
+    ],
+)
+def test_a_bad_line_is_named(tmp_path: Path, bad: Any, words: str) -> None:
+    """Each kind of damage raises with the file, the line number and what is wrong."""
+    path = write(tmp_path / "rec.jsonl", frame(0, "ok"), bad, frame(1, "after"))
+    with pytest.raises(RecordingDamaged) as caught:
+        list(read_recording(path).frames())
+    assert "line 3" in caught.value.message and words in caught.value.message
+    assert caught.value.exit_code == 2
+
+
+def test_a_cut_off_last_line_is_told_apart(tmp_path: Path) -> None:
+    """A last line without its newline reads as cut off, not as corrupt."""
+    path = write(tmp_path / "rec.jsonl", frame(0, "ok"), tail='{"t": 0.5, "dir": "in", "op": "te')
+    problems: list[RecordingProblem] = []
+    frames = list(read_recording(path, on_problem=problems.append).frames(problems.append))
+    assert [f.payload for f in frames] == [b"ok"]
+    assert [p.line for p in problems] == [3] and "cut off" in problems[0].message
+
+
+def test_versions(tmp_path: Path) -> None:
+    """A newer version is a line-1 problem (lenient goes on); a nonsense one is refused."""
+    newer = write(tmp_path / "new.jsonl", frame(0, "x"), version=3)
+    with pytest.raises(RecordingDamaged, match="line 1.*version 3"):
+        read_recording(newer)
+    problems: list[RecordingProblem] = []
+    assert [f.payload for f in read_recording(newer, on_problem=problems.append).frames()] == [b"x"]
+    assert problems[0].line == 1
+    broken = write(tmp_path / "bad.jsonl", version=0)
+    with pytest.raises(BadUsage):
+        read_recording(broken)
+
+
+def test_check_recording_keeps_memory_flat(tmp_path: Path) -> None:
+    """--lenient keeps the first few problems and counts the rest."""
+    path = write(tmp_path / "rec.jsonl", *(["{bad"] * 50))
+    problems = check_recording(str(path), lenient=True)
+    assert len(problems) == 11 and "40 more" in problems[-1].message
+    with pytest.raises(RecordingDamaged, match="line 2"):
+        check_recording(str(path), lenient=False)
+
+
+# -- pacing -----------------------------------------------------------------------------------
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.waits: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def wait(self, deadline: float) -> None:
+        self.waits.append(round(deadline - 100.0, 6))
+        self.now = deadline
+
+
+def test_frames_are_due_on_a_fixed_schedule(tmp_path: Path) -> None:
+    """Deadlines come from the first frame's time and --speed, never from the last wait."""
+    path = write(tmp_path / "rec.jsonl", *(frame(t, str(t)) for t in (5.0, 5.1, 5.4, 6.0)))
+    clock = FakeClock()
+    plan = ReplayPlan(str(path), speed=2.0)
+    played = [f.payload for f in plan.timed(wait=clock.wait, clock=clock)]
+    assert played == [b"5.0", b"5.1", b"5.4", b"6.0"]
+    assert clock.waits == [0.05, 0.2, 0.5]
+
+
+def test_window_direction_and_no_delay(tmp_path: Path) -> None:
+    """--from/--until select by recorded time; --no-delay never waits; out frames are apart."""
+    path = write(
+        tmp_path / "rec.jsonl",
+        *(frame(t, f"in{t}") for t in (0.0, 1.0, 2.0, 3.0)),
+        frame(1.5, "sent", direction="out"),
+    )
+    clock = FakeClock()
+    plan = ReplayPlan(str(path), start=1.0, until=2.0, no_delay=True)
+    assert [f.payload for f in plan.timed(wait=clock.wait, clock=clock)] == [b"in1.0", b"in2.0"]
+    assert clock.waits == []
+    out = ReplayPlan(str(path), direction="out")
+    assert [f.payload for f in out.frames()] == [b"sent"]
+
+
+def test_close_frame_prefers_the_servers(tmp_path: Path) -> None:
+    """The recorded close is the one that came in; otherwise the one sent; else none."""
+    close_out = {"t": 1, "dir": "out", "op": "close", "len": 2, "code": 1000, "reason": ""}
+    close_in = {"t": 2, "dir": "in", "op": "close", "len": 5, "code": 4001, "reason": "bye"}
+    both = write(tmp_path / "a.jsonl", close_out, close_in)
+    assert ReplayPlan(str(both)).close_frame() == (4001, "bye")
+    only_out = write(tmp_path / "b.jsonl", close_out)
+    assert ReplayPlan(str(only_out)).close_frame() == (1000, "")
+    assert ReplayPlan(str(write(tmp_path / "c.jsonl", frame(0, "x")))).close_frame() is None
+
+
+# -- comparing --------------------------------------------------------------------------------
+
+
+def test_json_differences_by_path_with_ignores() -> None:
+    """Leaves that differ are named by JSON Pointer; ignored prefixes drop out."""
+    old = {"type": "r", "data": {"value": 75.5, "ts": "a", "list": [1, 2]}}
+    new = {"type": "r", "data": {"value": 80.1, "ts": "b", "list": [1], "extra": True}}
+    found = {pointer_of(p): (a, b) for p, a, b in json_differences(old, new)}
+    assert found["/data/value"] == (75.5, 80.1)
+    assert set(found) == {"/data/value", "/data/ts", "/data/list/1", "/data/extra"}
+    ignored = list(
+        json_differences(old, new, (("data", "ts"), ("data", "list"), ("data", "extra")))
+    )
+    assert [pointer_of(p) for p, _, _ in ignored] == ["/data/value"]
+    assert list(json_differences({"v": 1}, {"v": 1.0})) == []
+    assert list(json_differences({"v": True}, {"v": 1})) != []
+
+
+def test_frame_differences_read_like_the_issue() -> None:
+    """`#3 /data/value: 75.5 → 80.1`, and plain lines for missing or non-JSON replies."""
+    old = (OP_TEXT, json.dumps({"data": {"value": 75.5}}).encode())
+    new = (OP_TEXT, json.dumps({"data": {"value": 80.1}}).encode())
+    assert frame_differences(3, old, new) == ["#3 /data/value: 75.5 → 80.1"]
+    assert frame_differences(4, old, None)[0].startswith("#4 missing reply")
+    assert frame_differences(5, None, new)[0].startswith("#5 unexpected reply")
+    assert frame_differences(6, (OP_TEXT, b"a"), (OP_TEXT, b"b")) == ["#6 reply: a → b"]
+    assert frame_differences(7, (OP_BINARY, b"\x01"), (OP_BINARY, b"\x01")) == []
+
+
+def test_expectations() -> None:
+    """--expect searches the text; --expect-json compares a field, JSON-typed."""
+    reply = (OP_TEXT, b'{"type": "echo", "data": {"ok": true, "n": 1}}')
+    assert Expectation.regex("echo").failure(*reply) is None
+    assert Expectation.regex("^nope").failure(*reply) is not None
+    assert Expectation.json_field("data.ok=true").failure(*reply) is None
+    assert Expectation.json_field("type=echo").failure(*reply) is None
+    assert "has /data/n = 1, expected true" in (
+        Expectation.json_field("data.n=true").failure(*reply) or ""
+    )
+    assert "has no /data/x" in (Expectation.json_field("data.x=1").failure(*reply) or "")
+    assert Expectation.json_field("a=1").failure(OP_TEXT, b"plain") == "is not JSON"
+    with pytest.raises(ValueError):
+        Expectation.json_field("no-value")
+    with pytest.raises(ValueError):
+        Expectation.regex("(")
+
+
+def test_listen_addresses() -> None:
+    """--serve takes PORT, :PORT, HOST:PORT and [IPv6]:PORT."""
+    from wscli.commands.replay import parse_listen
+
+    assert parse_listen("8000") == ("127.0.0.1", 8000)
+    assert parse_listen(":0") == ("127.0.0.1", 0)
+    assert parse_listen("0.0.0.0:9") == ("0.0.0.0", 9)
+    assert parse_listen("[::1]:9") == ("::1", 9)
+    with pytest.raises(BadUsage):
+        parse_listen("host:99999")
