@@ -133,10 +133,10 @@ def test_out_of_descriptors_is_one_line_and_serve_goes_on() -> None:
         deadline = time.monotonic() + unit(60)
         for _ in range(3):  # real clients, streaming while the server fills up
             clients.append(websocket.create_connection(url, timeout=unit(5)))
-        # Then bare TCP connections, more than the process can hold open: each one
-        # accepted costs exactly one descriptor, so it is accept() that meets EMFILE.
-        # (A full WebSocket client costs several descriptors once its handshake is
-        # done, and where the limit falls among those is up to the libraries.)
+        # Then bare TCP connections, more than the process can hold open. Each costs
+        # the accepted socket, then a socketpair made in its handler thread: on a busy
+        # machine the handler threads can meet EMFILE before accept() does, so serve
+        # must say so from either place.
         for _ in range(45):
             clients.append(socket.create_connection(("127.0.0.1", port), timeout=unit(5)))
             assert time.monotonic() < deadline
@@ -160,3 +160,29 @@ def test_out_of_descriptors_is_one_line_and_serve_goes_on() -> None:
     assert "Traceback" not in err
     assert err.count("too many open files") == 1, err
     assert os.name != "nt"
+
+
+def test_descriptor_alarm_speaks_once_a_minute_whoever_rings_it() -> None:
+    """accept() and a handler thread can both meet EMFILE; the user hears it once."""
+    import errno
+    from types import SimpleNamespace
+
+    from wscli.fdlimit import DescriptorAlarm, is_out_of_descriptors
+
+    said: list[str] = []
+    hub = SimpleNamespace(stats=[SimpleNamespace(done=False), SimpleNamespace(done=True)])
+    hub.log = said.append
+    alarm = DescriptorAlarm(hub)
+    threads = [threading.Thread(target=alarm.ring) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=unit(5))
+    assert said == [
+        "serve: error: too many open files (1 client connected): new clients wait"
+        " until some leave; raise the limit with `ulimit -n`"
+    ]
+    assert is_out_of_descriptors(OSError(errno.EMFILE, "Too many open files"))
+    assert is_out_of_descriptors(OSError(errno.ENFILE, "Too many open files in system"))
+    assert not is_out_of_descriptors(OSError(errno.ECONNRESET, "reset"))
+    assert not is_out_of_descriptors(ValueError("x"))

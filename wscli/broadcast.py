@@ -16,7 +16,6 @@ must find.
 from __future__ import annotations
 
 import json
-import math
 import random
 import threading
 import time
@@ -171,51 +170,3 @@ def stream_broadcast(hub: Any, connection: Any, stats: ConnectionStats) -> None:
         hub._end(connection, stats, ending)
     finally:
         broadcaster.unsubscribe(sub)
-
-
-# -- thousands of connections ----------------------------------------------------------------
-
-EMFILE_PAUSE = 0.1  # seconds to wait before accepting again when out of descriptors
-EMFILE_REPEAT = 60.0  # say it again at most this often
-
-
-class _GuardedSocket:
-    """The listening socket, with ``accept`` surviving EMFILE/ENFILE.
-
-    websockets' ``serve_forever`` stops serving on any ``accept`` error; out of file
-    descriptors is not a reason to stop. It waits a moment and tries again, and
-    says so in one line (no traceback), at most once a minute.
-    """
-
-    def __init__(self, sock: Any, hub: Any) -> None:
-        self._sock = sock
-        self._hub = hub
-        self._warned_at = -math.inf
-
-    def accept(self) -> Any:
-        import errno
-
-        while True:
-            try:
-                accepted = self._sock.accept()
-            except OSError as exc:
-                if exc.errno not in (errno.EMFILE, errno.ENFILE) or self._hub.stopping.is_set():
-                    raise
-                if time.monotonic() - self._warned_at >= EMFILE_REPEAT:
-                    self._warned_at = time.monotonic()
-                    open_now = sum(1 for s in self._hub.stats if not s.done)
-                    self._hub.log(
-                        f"serve: error: too many open files ({open_now} clients connected):"
-                        " new clients wait until some leave; raise the limit with `ulimit -n`"
-                    )
-                time.sleep(EMFILE_PAUSE)
-                continue
-            return accepted
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._sock, name)
-
-
-def guard_accept(server: Any, hub: Any) -> None:
-    """Make ``server`` (a websockets sync ``Server``) survive running out of descriptors."""
-    server.socket = _GuardedSocket(server.socket, hub)

@@ -75,9 +75,12 @@ class _Hub:
         from websockets.sync.server import serve
         from websockets.version import version as websockets_version
 
+        from wscli.fdlimit import DescriptorAlarm, connection_factory, guard_accept
+
         config = self.config
         config.check()
         context = self._tls_context()
+        alarm = DescriptorAlarm(self)
         try:
             server = serve(
                 self.handle,
@@ -93,6 +96,7 @@ class _Hub:
                 close_timeout=CLOSE_TIMEOUT,
                 logger=_quiet_logger(),
                 backlog=LISTEN_BACKLOG,
+                create_connection=connection_factory(alarm),
             )
         except OSError as exc:
             where = f"{config.host}:{config.port}"
@@ -102,9 +106,7 @@ class _Hub:
                     hint="--port 0 picks a free port",
                 ) from exc
             raise BadUsage(f"cannot listen on {where}: {exc.strerror or exc}") from exc
-        from wscli.broadcast import guard_accept
-
-        guard_accept(server, self)
+        guard_accept(server, self, alarm)
         return server
 
     def _tls_context(self) -> ssl.SSLContext | None:
