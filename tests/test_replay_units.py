@@ -210,3 +210,45 @@ def test_listen_addresses() -> None:
     assert parse_listen("[::1]:9") == ("::1", 9)
     with pytest.raises(BadUsage):
         parse_listen("host:99999")
+
+
+def test_a_line_longer_than_the_limit_is_damaged_not_buffered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An over-long line is skipped to its end and reported; the next line still plays."""
+    import wscli.recording
+
+    monkeypatch.setattr(wscli.recording, "MAX_LINE", 100)  # the header and "ok" fit
+    monkeypatch.setattr(wscli.recording, "SKIP_CHUNK", 7)
+    path = write(tmp_path / "rec.jsonl", frame(0.0, "x" * 300), frame(0.1, "ok"))
+    with pytest.raises(RecordingDamaged, match=r"line 2: line longer than 0 MiB"):
+        list(read_recording(path).frames())
+    problems: list[RecordingProblem] = []
+    frames = list(read_recording(path, on_problem=problems.append).frames(problems.append))
+    assert [(f.line, f.payload) for f in frames] == [(3, b"ok")]
+    assert [(p.line, p.message) for p in problems] == [(2, "line longer than 0 MiB")]
+
+
+def test_a_line_of_exactly_the_limit_is_read_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import wscli.recording
+
+    path = write(tmp_path / "rec.jsonl", frame(0.0, "x" * 300))
+    longest = max(len(line) for line in path.read_text().splitlines(keepends=True))
+    monkeypatch.setattr(wscli.recording, "MAX_LINE", longest)
+    assert [f.payload for f in read_recording(path).frames()] == [b"x" * 300]
+    monkeypatch.setattr(wscli.recording, "MAX_LINE", longest - 1)
+    with pytest.raises(RecordingDamaged, match="line longer than"):
+        list(read_recording(path).frames())
+
+
+def test_a_named_pipe_is_refused_before_anything_is_read(tmp_path: Path) -> None:
+    """replay reads a recording twice; a FIFO would block, then lose its first pass."""
+    import os
+
+    fifo = tmp_path / "rec.fifo"
+    os.mkfifo(fifo)
+    with pytest.raises(BadUsage, match="is not a regular file") as info:
+        check_recording(str(fifo), lenient=False)
+    assert "save it to a file first" in (info.value.hint or "")

@@ -12,10 +12,13 @@ than by sleeping each gap in turn, so per-frame overhead never accumulates.
 
 from __future__ import annotations
 
+import os
+import stat
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+from wscli.errors import BadUsage
 from wscli.frames import OP_BINARY, OP_CLOSE, OP_TEXT
 from wscli.recording import ProblemSink, RecordedFrame, RecordingProblem, read_recording
 
@@ -99,6 +102,7 @@ def check_recording(path: str, lenient: bool) -> list[RecordingProblem]:
     problems are returned for the caller to report. Memory stays flat: only the
     first :data:`MAX_PROBLEMS_SHOWN` problems are kept, plus a count.
     """
+    _require_regular_file(path)
     problems: list[RecordingProblem] = []
     counter = _ProblemCounter(problems)
     plan = ReplayPlan(path, on_problem=counter if lenient else None)
@@ -107,6 +111,20 @@ def check_recording(path: str, lenient: bool) -> list[RecordingProblem]:
     if counter.extra:
         problems.append(RecordingProblem(0, f"and {counter.extra} more damaged lines"))
     return problems
+
+
+def _require_regular_file(path: str) -> None:
+    """A pipe or a device can be read only once; replay reads the file again to play it."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        raise BadUsage(f"cannot read recording {path}: {exc.strerror or exc}") from exc
+    if not stat.S_ISREG(mode):
+        raise BadUsage(
+            f"{path} is not a regular file: replay reads a recording twice"
+            " (checked whole, then played)",
+            hint="save it to a file first, e.g. cat PIPE > session.jsonl",
+        )
 
 
 class _ProblemCounter:

@@ -24,6 +24,10 @@ from wscli.redact import redact_url
 FORMAT_NAME = "wscli"
 FORMAT_VALUE = "recording"
 FORMAT_VERSION = 1
+# The longest line read, in characters: a recorded 64 MiB binary frame (the default
+# --max-size) is about 86 MiB of base64. A longer line is damaged, not buffered.
+MAX_LINE = 256 * 1024 * 1024
+SKIP_CHUNK = 1024 * 1024  # how the rest of an over-long line is read past
 
 
 def rfc3339_now() -> str:
@@ -187,12 +191,21 @@ def is_recording_header(obj: object) -> bool:
 def iter_records(path: str | Path) -> Iterator[tuple[int, dict[str, Any] | None, str]]:
     """Yield ``(line_number, object_or_None, raw_line)``; ``None`` marks a malformed line.
 
-    Streams the file: memory stays flat however long the recording is. A last
-    line without its newline was cut off mid-write (a killed recorder); its raw
-    text is yielded as read, so callers can tell it from a corrupt line.
+    Streams the file: memory stays flat however long the recording is, and a line
+    is read up to :data:`MAX_LINE` characters (the rest of a longer one is skipped
+    and it comes back with an empty ``raw``). A last line without its newline was
+    cut off mid-write (a killed recorder); its raw text is yielded as read, so
+    callers can tell it from a corrupt line.
     """
     with open(path, encoding="utf-8", errors="surrogateescape") as handle:
-        for number, raw in enumerate(handle, start=1):
+        number = 0
+        while raw := handle.readline(MAX_LINE):
+            number += 1
+            if len(raw) == MAX_LINE and not raw.endswith("\n"):
+                while (rest := handle.readline(SKIP_CHUNK)) and not rest.endswith("\n"):
+                    pass
+                yield number, None, ""
+                continue
             if not raw.strip():
                 continue
             try:
@@ -261,7 +274,9 @@ def _good_lines(
         if obj is not None:
             yield number, obj
             continue
-        if not raw.endswith("\n"):
+        if not raw:
+            message = f"line longer than {MAX_LINE // (1024 * 1024)} MiB"
+        elif not raw.endswith("\n"):
             message = "cut off mid-line (the recorder was probably killed while writing)"
         else:
             message = "not a JSON object"
