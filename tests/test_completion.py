@@ -75,7 +75,7 @@ def test_real_bash_completes_ta_to_tail() -> None:
 
 
 def test_options_and_their_choices_complete() -> None:
-    """Option names, then the choices of -o, --color and --timestamps."""
+    """Option names, then the choices of -o, --color, --timestamps and --type."""
     assert "plain,--record" in complete("bash", "wscli tail --rec")
     assert complete("bash", "wscli tail -o ") == [
         "plain,auto",
@@ -86,6 +86,11 @@ def test_options_and_their_choices_complete() -> None:
     assert complete("bash", "wscli --color ") == ["plain,auto", "plain,always", "plain,never"]
     assert complete("bash", "wscli tail --timestamps i") == ["plain,iso"]
     assert complete("bash", "wscli validate -o ") == ["plain,text", "plain,json"]
+    assert complete("bash", "wscli tail --type sensor_") == [
+        "plain,sensor_reading",
+        "plain,sensor_status",
+    ]
+    assert complete("bash", "wscli replay x.jsonl --type e") == ["plain,error"]
 
 
 @pytest.mark.parametrize(

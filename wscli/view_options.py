@@ -83,6 +83,13 @@ class ViewOptions:
         return run
 
 
+def _complete_types(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    """The home stream's envelope types; any other type is still accepted."""
+    from wscli.serverconfig import MESSAGE_TYPES
+
+    return [kind for kind in MESSAGE_TYPES if kind.startswith(incomplete)]
+
+
 _VIEW_PARAMS = (
     click.option(
         "-o",
@@ -101,7 +108,13 @@ _VIEW_PARAMS = (
         is_flag=True,
         help='JSON Lines: wrap each message as {"received_at": RFC 3339 UTC, "message": ...}.',
     ),
-    click.option("--type", "types", multiple=True, help="Only this message type (repeatable)."),
+    click.option(
+        "--type",
+        "types",
+        multiple=True,
+        shell_complete=_complete_types,
+        help="Only this message type (repeatable).",
+    ),
     click.option("--sensor", "sensors", multiple=True, help="Only this sensor_id (repeatable)."),
     click.option("--location", "locations", multiple=True, help="Only this location (repeatable)."),
     click.option("--field", "field_path", metavar="PATH", help="Print one field, e.g. data.value."),
