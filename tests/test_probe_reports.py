@@ -7,10 +7,10 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from wscli.diagnose import ProbeResult
-from wscli.errors import HandshakeRejected
+from wscli.errors import CheckFailed, HandshakeRejected, TimedOut
 from wscli.outfiles import write_atomic
 from wscli.probe_checks import FAILED, NOT_RUN, OK, SKIPPED, STEP_NAMES, Assertion, Step
-from wscli.probe_reports import checklist, json_document, junit_xml
+from wscli.probe_reports import checklist, json_document, junit_xml, reason
 
 
 def _result() -> ProbeResult:
@@ -67,6 +67,7 @@ def test_json_document_has_every_step_and_assertion() -> None:
     assert upgrade["ok"] is False and upgrade["hint"].startswith("a proxy")
     assert doc["steps"][6]["status"] == NOT_RUN and doc["steps"][6]["ok"] is None
     assert doc["ok"] is False and doc["exit_code"] == 6
+    assert doc["reason"] == "handshake_rejected"
     assert doc["assertions"][0] == {
         "name": "min-count",
         "ok": None,
@@ -95,3 +96,23 @@ def test_write_atomic_replaces_whole_files_and_leaves_no_temp(tmp_path: Path) ->
     assert target.read_bytes() == b"<new/>"
     assert [p.name for p in tmp_path.iterdir()] == ["report.xml"]
     assert target.stat().st_mode & 0o044  # readable by others, as a plain write would be
+
+
+def test_reason_names_every_ending_as_validate_does() -> None:
+    """probe's machine-readable ``reason`` (issue #7): one per way a probe can end."""
+    result = _result()
+    assert reason(result) == "handshake_rejected"
+    result.error = TimedOut("no message within --timeout 5 s", reason="idle_timeout")
+    assert reason(result) == "idle_timeout"
+    result.error = CheckFailed("no message within 5 s")
+    assert reason(result) == "assertion_failed"
+    result.error = None
+    result.assertions = [Assertion("min-count", False, ">= 5", "2 messages")]
+    assert reason(result) == "assertion_failed"
+    result.interrupted = KeyboardInterrupt()
+    assert reason(result) == "interrupted"
+    passed = ProbeResult(url="ws://x/", steps=[], exit_code=0)
+    assert reason(passed) is None
+    assert json_document(passed)["reason"] is None
+    props = ET.fromstring(junit_xml(_result())).iter("property")
+    assert {p.get("name"): p.get("value") for p in props}["reason"] == "handshake_rejected"

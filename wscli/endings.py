@@ -49,6 +49,7 @@ HANDSHAKE_REJECTED = "handshake_rejected"
 CONNECTION_LOST = "connection_lost"
 WRITE_FAILED = "write_failed"
 UNREADABLE_INPUT = "unreadable_input"
+ASSERTION_FAILED = "assertion_failed"  # probe: an --expect-*/--max-* check failed
 ERROR = "error"
 
 _BY_CLASS: tuple[tuple[type[WscliError], str], ...] = (

@@ -76,13 +76,32 @@ def checklist(result: ProbeResult, *, fancy: bool, color: bool, quiet: bool = Fa
     return "\n".join(lines) + "\n"
 
 
+def reason(result: ProbeResult) -> str | None:
+    """Why the probe did not pass, machine-readable as validate's ``reason``; ``None`` if it did.
+
+    A failed ``--expect-*``/``--max-*`` check (or, when asserting, no message to
+    check) is ``assertion_failed``; other endings share validate's names.
+    """
+    from wscli.endings import ASSERTION_FAILED, error_reason, interrupt_reason
+    from wscli.errors import CheckFailed
+
+    if result.interrupted is not None:
+        return interrupt_reason(result.interrupted)
+    if isinstance(result.error, CheckFailed) or any(a.ok is False for a in result.assertions):
+        return ASSERTION_FAILED
+    if result.error is not None:
+        return error_reason(result.error)
+    return None
+
+
 def json_document(result: ProbeResult) -> dict[str, Any]:
-    """Every step and assertion, ``ok`` and ``exit_code``: parseable on every ending."""
+    """Every step and assertion, ``ok``, ``exit_code`` and ``reason``: parseable on every ending."""
     window = result.window
     return {
         "url": result.url,
         "ok": result.ok,
         "exit_code": result.exit_code,
+        "reason": reason(result),
         "result": verdict_line(result),
         "interrupted": result.interrupted is not None,
         "seconds": rounded(result.seconds),
@@ -159,6 +178,7 @@ def junit_xml(result: ProbeResult) -> bytes:
     properties = {
         "url": result.url,
         "exit_code": str(result.exit_code),
+        "reason": reason(result) or "",
         "result": verdict_line(result),
     }
     return junit_suite(

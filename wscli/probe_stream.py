@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from wscli.connection import ConnectOptions, classify
+from wscli.endings import IDLE_TIMEOUT
 from wscli.errors import CheckFailed, ConnectionLost, TimedOut, WscliError
 from wscli.frames import OP_BINARY, OP_CLOSE, OP_PONG, OP_TEXT, describe_close, parse_close_payload
 from wscli.probe_checks import Plan, Step, StepFailed, Window
@@ -74,6 +75,7 @@ class StreamCheck:
             f"no message within --timeout {seconds:g} s",
             where=self.options.where,
             hint=f"{SILENT_HINT} message; raise --timeout for a slow stream",
+            reason=IDLE_TIMEOUT,
         )
 
     def ping(self, step: Step) -> None:
