@@ -9,7 +9,7 @@ import pytest
 
 from wscli.errors import BadUsage
 from wscli.frames import OP_BINARY, OP_CLOSE, OP_TEXT
-from wscli.recording import RecordingWriter, frame_payload, read_recording
+from wscli.recording import RecordingWriter, decode_frame, read_recording
 
 
 def test_round_trip(tmp_path: Path) -> None:
@@ -28,7 +28,7 @@ def test_round_trip(tmp_path: Path) -> None:
     assert recording.url == "ws://example.test/x"
     items = [obj for _, obj in recording.lines]
     assert items[0]["text"] == '{"a": 1}' and items[0]["dir"] == "in"
-    assert frame_payload(items[1]) == b"\x00\x01" and items[1]["op"] == "binary"
+    assert decode_frame(2, items[1]).payload == b"\x00\x01" and items[1]["op"] == "binary"
     assert items[2]["code"] == 1000 and items[2]["reason"] == "bye"
     assert items[3]["event"] == "reconnect"
     assert all(isinstance(obj["t"], float) for obj in items)
@@ -43,7 +43,7 @@ def test_invalid_utf8_text_is_kept_as_b64(tmp_path: Path) -> None:
     writer.frame("in", OP_TEXT, b"\xff")
     writer.close()
     ((_, obj),) = list(read_recording(path).lines)
-    assert frame_payload(obj) == b"\xff"
+    assert decode_frame(1, obj).payload == b"\xff"
 
 
 def test_not_a_recording(tmp_path: Path) -> None:

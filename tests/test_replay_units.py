@@ -252,3 +252,168 @@ def test_a_named_pipe_is_refused_before_anything_is_read(tmp_path: Path) -> None
     with pytest.raises(BadUsage, match="is not a regular file") as info:
         check_recording(str(fifo), lenient=False)
     assert "save it to a file first" in (info.value.hint or "")
+
+
+# -- the reader, pinned: every message a damaged recording gets ---------------------------------
+
+
+def _raw(path: Path, *lines: str) -> Path:
+    path.write_bytes("\n".join(lines).encode("utf-8", "surrogateescape") + b"\n")
+    return path
+
+
+HEADER = (
+    '{"wscli": "recording", "version": 1, "url": "ws://h/x", "started": "2026-12-01T00:00:00Z"}'
+)
+
+
+def test_the_header_fields_are_read(tmp_path: Path) -> None:
+    recording = read_recording(_raw(tmp_path / "r.jsonl", HEADER))
+    assert (recording.url, recording.started, recording.version) == (
+        "ws://h/x",
+        "2026-12-01T00:00:00Z",
+        1,
+    )
+    assert recording.path == str(tmp_path / "r.jsonl")
+    bare = read_recording(_raw(tmp_path / "b.jsonl", '{"wscli": "recording", "version": 1}'))
+    assert (bare.url, bare.started) == ("", "")
+
+
+def test_what_is_not_a_recording_is_named(tmp_path: Path) -> None:
+    for name, body in (("empty.jsonl", b""), ("plain.jsonl", b'{"type": "error"}\n')):
+        path = tmp_path / name
+        path.write_bytes(body)
+        with pytest.raises(BadUsage) as info:
+            read_recording(path)
+        assert info.value.message == f"{path} is not a wscli recording"
+        assert info.value.hint == 'the first line must be {"wscli": "recording", "version": 1, ...}'
+    with pytest.raises(BadUsage) as info:
+        read_recording(tmp_path)  # a folder: open() fails
+    assert info.value.message == f"cannot read recording {tmp_path}: Is a directory"
+
+
+@pytest.mark.parametrize("version", ["0", "true", '"1"', "1.0"])
+def test_a_bad_version_is_damage_on_line_1(tmp_path: Path, version: str) -> None:
+    path = _raw(tmp_path / "r.jsonl", '{"wscli": "recording", "version": ' + version + "}")
+    with pytest.raises(RecordingDamaged) as info:
+        read_recording(path)
+    shown = repr(json.loads(version))
+    assert info.value.message == f"{path} line 1: bad recording version {shown}"
+
+
+def test_a_newer_version_names_the_file_and_the_way_out(tmp_path: Path) -> None:
+    path = _raw(tmp_path / "r.jsonl", '{"wscli": "recording", "version": 2}')
+    with pytest.raises(RecordingDamaged) as info:
+        read_recording(path)
+    assert info.value.message == (
+        f"{path} line 1: recording format version 2 is newer than this wscli reads (1)"
+    )
+    assert info.value.hint == "upgrade wscli, or --lenient to play the lines it understands"
+
+
+def test_damaged_lines_are_named_with_the_file_and_the_default_hint(tmp_path: Path) -> None:
+    good = json.dumps(frame(0.0, "a"))
+    cases = {
+        "[1, 2]": "not a JSON object",
+        "{oops": "not a JSON object",
+        '{"t": 0, "dir": "in", "op": "text", "text": 5}': "frame 'text' must be a string",
+    }
+    for line, message in cases.items():
+        path = _raw(tmp_path / "r.jsonl", HEADER, line, good)
+        with pytest.raises(RecordingDamaged) as info:
+            list(read_recording(path).frames())
+        assert info.value.message == f"{path} line 2: {message}"
+        assert info.value.hint == "--lenient plays the lines that can be read"
+    cut = tmp_path / "cut.jsonl"
+    cut.write_text(HEADER + "\n" + good + "\n" + good[:10])
+    with pytest.raises(RecordingDamaged) as info:
+        list(read_recording(cut).frames())
+    assert info.value.message == (
+        f"{cut} line 3: cut off mid-line (the recorder was probably killed while writing)"
+    )
+
+
+def test_a_given_hint_wins_over_the_default() -> None:
+    from wscli.recording import _problem
+
+    with pytest.raises(RecordingDamaged) as info:
+        _problem("r.jsonl", RecordingProblem(4, "x"), None, hint="do this")
+    assert (info.value.message, info.value.hint) == ("r.jsonl line 4: x", "do this")
+
+
+def test_lenient_frames_collect_bad_frames_and_play_the_rest(tmp_path: Path) -> None:
+    path = _raw(
+        tmp_path / "r.jsonl",
+        HEADER,
+        '{"t": -1, "dir": "in", "op": "text", "text": "x"}',
+        json.dumps(frame(0.5, "ok")),
+    )
+    problems: list[RecordingProblem] = []
+    frames = list(read_recording(path, on_problem=problems.append).frames(problems.append))
+    assert [f.payload for f in frames] == [b"ok"]
+    assert problems == [RecordingProblem(2, "frame without a valid time 't' (-1)")]
+
+
+def test_blank_lines_and_a_second_header_are_passed_over(tmp_path: Path) -> None:
+    """Two recordings concatenated (cat a b) play as one; blank lines are nothing."""
+    path = _raw(
+        tmp_path / "r.jsonl",
+        HEADER,
+        json.dumps(frame(0.1, "a")),
+        "",
+        "   ",
+        HEADER,
+        json.dumps(frame(0.2, "b")),
+    )
+    assert [(f.line, f.payload) for f in read_recording(path).frames()] == [
+        (2, b"a"),
+        (6, b"b"),
+    ]
+
+
+def test_bytes_that_are_not_utf8_come_back_as_they_were(tmp_path: Path) -> None:
+    """A hand-edited or foreign recording with raw bytes in a text frame: kept, not refused."""
+    path = _raw(
+        tmp_path / "r.jsonl", HEADER, '{"t": 0, "dir": "in", "op": "text", "text": "a\udcffb"}'
+    )
+    assert [f.payload for f in read_recording(path).frames()] == [b"a\xffb"]
+
+
+@pytest.mark.parametrize(
+    ("record", "message"),
+    [
+        ({"t": True, "dir": "in", "op": "text"}, "frame without a valid time 't' (True)"),
+        ({"t": 0, "dir": "in", "op": ["text"]}, "unknown frame 'op' ['text']"),
+        (
+            {"t": 0, "dir": "in", "op": "close", "code": True},
+            "close 'code' must be a number, got True",
+        ),
+        (
+            {"t": 0, "dir": "in", "op": "close", "code": "1000"},
+            "close 'code' must be a number, got '1000'",
+        ),
+        ({"t": 0, "dir": "in", "op": "binary", "b64": "!!"}, "frame 'b64' is not base64"),
+        (
+            {"t": 0, "dir": "in", "op": "text", "text": "\ud800"},
+            "frame 'text' holds an unpaired surrogate",
+        ),
+    ],
+)
+def test_decode_frame_names_what_is_wrong(record: dict[str, Any], message: str) -> None:
+    from wscli.recording import decode_frame
+
+    with pytest.raises(ValueError) as info:
+        decode_frame(7, record)
+    assert str(info.value) == message
+
+
+def test_decode_frame_defaults() -> None:
+    from wscli.recording import decode_frame
+
+    close = decode_frame(3, {"t": 1, "dir": "out", "op": "close"})
+    assert (close.line, close.t, close.direction, close.opcode) == (3, 1.0, "out", OP_CLOSE)
+    assert isinstance(close.t, float)
+    assert (close.code, close.reason, close.payload) == (None, "", b"")
+    odd = decode_frame(3, {"t": 1.5, "dir": "in", "op": "close", "code": 1001, "reason": 5})
+    assert (odd.t, odd.code, odd.reason) == (1.5, 1001, "")
+    assert decode_frame(4, {"t": 0, "dir": "in", "op": "text"}).payload == b""

@@ -232,10 +232,8 @@ def read_recording(path: str | Path, *, on_problem: ProblemSink | None = None) -
     records = iter_records(path)
     try:
         first = next(records, None)
-    except OSError as exc:
+    except OSError as exc:  # no UnicodeDecodeError: iter_records reads with surrogateescape
         raise BadUsage(f"cannot read recording {path}: {exc.strerror or exc}") from exc
-    except UnicodeDecodeError as exc:  # only with a strict codec; kept for safety
-        raise BadUsage(f"cannot read recording {path}: {exc}") from exc
     if first is None or not is_recording_header(first[1]):
         raise BadUsage(
             f"{path} is not a wscli recording",
@@ -316,7 +314,7 @@ def decode_frame(number: int, record: dict[str, Any]) -> RecordedFrame:
         raise ValueError(f"unknown frame 'op' {op!r}")
     if opcode == OP_CLOSE:
         code = record.get("code")
-        reason = record.get("reason", "")
+        reason = record.get("reason")
         if code is not None and (not isinstance(code, int) or isinstance(code, bool)):
             raise ValueError(f"close 'code' must be a number, got {code!r}")
         return RecordedFrame(
@@ -342,11 +340,3 @@ def decode_frame(number: int, record: dict[str, Any]) -> RecordedFrame:
         except UnicodeEncodeError:
             raise ValueError("frame 'text' holds an unpaired surrogate") from None
     return RecordedFrame(number, float(t), direction, opcode, payload)
-
-
-def frame_payload(record: dict[str, Any]) -> bytes:
-    """The payload bytes of a frame line (``text`` or ``b64``)."""
-    if "b64" in record:
-        return base64.b64decode(record["b64"])
-    text = record.get("text", "")
-    return text.encode("utf-8") if isinstance(text, str) else b""
