@@ -366,3 +366,78 @@ def test_max_size_holds_for_pretty_printed_documents_read_in_one_chunk(tmp_path:
         result.stdout
     )
     assert "2 messages: 0 valid, 0 invalid, 2 malformed" in result.stdout
+
+
+# -- pins: what each odd line of a recording, a transcript or tail's output becomes -------------
+
+HEADER = b'{"wscli": "recording", "version": 1, "url": "ws://x", "started": "t"}\n'
+
+
+def test_transcript_lines_with_and_without_the_space() -> None:
+    """wscat writes ``< {...}``; a hand-trimmed ``<{...}`` is the same message."""
+    kind, items = read(b'< {"type": "a"}\n<{"type": "b"}\n> {"type": "sent"}\n')
+    assert kind == "transcript"
+    assert items == [(1, {"type": "a"}), (2, {"type": "b"})]
+
+
+def test_tail_binary_line_without_a_numeric_length() -> None:
+    _, items = read(
+        b'{"binary": true, "len": "x", "b64": ""}\n{"binary": true, "len": 3, "b64": ""}\n'
+    )
+    assert reasons(items) == [(1, "binary frame"), (2, "binary frame (3 bytes)")]
+
+
+def test_a_message_shaped_like_tails_malformed_line_but_not_of_its_types_stays_a_message() -> None:
+    """Only tail's exact shape (two strings) is read as a malformed frame."""
+    _, items = read(b'{"malformed": 5, "text": "{}"}\n{"malformed": "x", "text": 7}\n')
+    assert items == [(1, {"malformed": 5, "text": "{}"}), (2, {"malformed": "x", "text": 7})]
+
+
+def test_recording_lines_orjson_refuses_are_named_by_the_standard_library(tmp_path: Path) -> None:
+    """Invalid UTF-8, not JSON, nesting: each reason exact, each at its line."""
+    path = tmp_path / "r.jsonl"
+    path.write_bytes(
+        HEADER
+        + b'{"t":0,"dir":"in","op":"text","text":"\xff"}\n'
+        + b"{oops\n"
+        + b"[" * 5000
+        + b"\n"
+        + b'{"t":0,"dir":"in","op":"text","text":"{}"}\n'
+    )
+    items = list(FileSource(str(path)).items())
+    assert reasons(items) == [
+        (2, "invalid UTF-8 in the recording (byte 39)"),
+        (
+            3,
+            "not a JSON recording line: Expecting property name enclosed in double quotes"
+            " (column 2)",
+        ),
+        (4, "nested too deeply to decode"),
+    ]
+    assert items[-1] == (5, {})
+
+
+def test_a_second_header_orjson_refuses_is_still_version_checked(tmp_path: Path) -> None:
+    """``NaN`` sends the line to the standard library's path; the version check holds there."""
+    path = tmp_path / "r.jsonl"
+    path.write_bytes(HEADER + b'{"wscli": "recording", "version": 2, "x": NaN}\n')
+    with pytest.raises(BadUsage) as info:
+        list(FileSource(str(path), name="r.jsonl").items())
+    assert info.value.message == "r.jsonl: unsupported recording version 2"
+    assert info.value.hint == "this wscli reads version 1 recordings"
+
+
+def test_a_recording_line_over_the_limit_ends_the_source_as_malformed(tmp_path: Path) -> None:
+    """The line reader's verdict passes through the recording reader unchanged."""
+    path = tmp_path / "r.jsonl"
+    big = b'{"t":0,"dir":"in","op":"text","text":"' + b"x" * 500 + b'"}\n'
+    path.write_bytes(HEADER + big + b'{"t":0,"dir":"in","op":"text","text":"{}"}\n')
+    items = list(FileSource(str(path), limit=200).items())
+    assert reasons(items) == [
+        (
+            2,
+            "line longer than 200 B; no line end within 200 B (--max-size),"
+            " the rest of the input was not read",
+        )
+    ]
+    assert len(items) == 1
