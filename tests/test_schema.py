@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+import errno
 import json
+import os
 import random
 import subprocess
 import sys
@@ -17,6 +19,8 @@ from hypothesis import strategies as st
 from wscli import schema as schema_module
 from wscli.errors import BadUsage
 from wscli.schema import (
+    DRAFT_2020_12,
+    LocalRetriever,
     Problem,
     Validator,
     builtin_schema_path,
@@ -504,3 +508,223 @@ def test_make_strict_uses_additional_properties_before_2019() -> None:
     assert strict["definitions"]["d"]["additionalProperties"] is False
     assert strict["definitions"]["open"]["additionalProperties"] is True
     assert "additionalProperties" not in schema
+
+
+# -- pinned: strict keyword per draft -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "draft, keyword",
+    [
+        (None, "unevaluatedProperties"),  # no $schema: 2020-12, the default draft
+        (DRAFT_2020_12, "unevaluatedProperties"),
+        ("https://json-schema.org/draft/2019-09/schema", "unevaluatedProperties"),
+        ("http://json-schema.org/draft-07/schema#", "additionalProperties"),
+        ("http://json-schema.org/draft-04/schema#", "additionalProperties"),
+    ],
+)
+def test_make_strict_picks_the_keyword_the_draft_knows(draft: str | None, keyword: str) -> None:
+    """2019-09 and later (or no $schema at all) close with unevaluatedProperties, which
+    sees through allOf and $ref; older drafts only know additionalProperties."""
+    schema: dict[str, Any] = {"properties": {"a": {}}, "$defs": {"d": {"properties": {}}}}
+    if draft is not None:
+        schema["$schema"] = draft
+    strict = make_strict(schema)
+    other = ({"additionalProperties", "unevaluatedProperties"} - {keyword}).pop()
+    assert strict[keyword] is False
+    assert strict["$defs"]["d"][keyword] is False
+    assert other not in strict
+    assert other not in strict["$defs"]["d"]
+
+
+def test_strict_without_schema_keyword_sees_through_all_of() -> None:
+    """No $schema means 2020-12: a property named only inside allOf is still allowed,
+    which additionalProperties: false would wrongly reject."""
+    schema = {"properties": {"a": {}}, "allOf": [{"properties": {"b": {}}}]}
+    strict = Validator(schema, strict=True)
+    assert strict.is_valid({"a": 1, "b": 2})
+    assert strict.problems({"a": 1, "b": 2}) == []
+    assert strict.problems({"a": 1, "c": 3}) == [
+        Problem("/c", 'unexpected field "c" (not in the schema)', None)
+    ]
+
+
+def test_unexpected_field_without_a_name_is_a_question_mark() -> None:
+    """With patternProperties jsonschema words the error differently ("does not match any
+    of the regexes"): the field cannot be named, so it shows as "?", never a crash."""
+    schema = {
+        "properties": {"a": {}},
+        "patternProperties": {"^p": {}},
+        "additionalProperties": False,
+    }
+    v = Validator(schema)
+    assert v.problems({"zz": 1, "p1": 2}) == [
+        Problem("/?", 'unexpected field "?" (not in the schema)', None)
+    ]
+
+
+# -- pinned: $ref errors, word for word ---------------------------------------------------
+
+REF_HINT = "save referenced schemas beside the schema file and use relative $refs"
+
+
+def test_missing_ref_file_message_and_hint(tmp_path: Path) -> None:
+    """The error names the $ref as written, the full path, the OS reason, and what to do."""
+    schema = {"properties": {"a": {"$ref": "missing.json"}}}
+    with pytest.raises(BadUsage) as info:
+        Validator(schema, base_path=tmp_path)
+    where = tmp_path.resolve() / "missing.json"
+    assert info.value.message == (
+        f"cannot load $ref missing.json ({where}): {os.strerror(errno.ENOENT)}"
+    )
+    assert info.value.hint == REF_HINT
+
+
+def test_ref_file_that_is_not_json_says_why(tmp_path: Path) -> None:
+    """A referenced file that is not JSON gets the parser's reason (not an OS errno)."""
+    (tmp_path / "bad.json").write_text("not json")
+    schema = {"properties": {"a": {"$ref": "bad.json"}}}
+    with pytest.raises(BadUsage) as info:
+        Validator(schema, base_path=tmp_path)
+    where = tmp_path.resolve() / "bad.json"
+    assert info.value.message == (
+        f"cannot load $ref bad.json ({where}): Expecting value: line 1 column 1 (char 0)"
+    )
+    assert info.value.hint == REF_HINT
+
+
+def test_ref_without_a_schema_folder_is_refused() -> None:
+    """A schema given as a dict with no folder has nowhere to look: said so, with the
+    $ref as the user wrote it (not the engine's json-schema:/// placeholder)."""
+    schema = {"properties": {"a": {"$ref": "other.json"}}}
+    with pytest.raises(BadUsage) as info:
+        Validator(schema)
+    assert info.value.message == "cannot resolve $ref other.json: no schema folder to look in"
+    assert info.value.hint == REF_HINT
+
+
+def test_ref_with_another_scheme_is_refused(tmp_path: Path) -> None:
+    """ftp:// (or any scheme but http(s), file and relative) is refused by name."""
+    schema = {"properties": {"a": {"$ref": "ftp://host.invalid/a.json"}}}
+    with pytest.raises(BadUsage) as info:
+        Validator(schema, base_path=tmp_path)
+    assert info.value.message == (
+        "refusing to resolve $ref ftp://host.invalid/a.json: only local files are allowed"
+    )
+    assert info.value.hint == REF_HINT
+
+
+@pytest.mark.usefixtures("no_network")
+def test_http_ref_message_and_hint(tmp_path: Path) -> None:
+    """The network refusal, word for word, with the hint."""
+    schema = {"properties": {"a": {"$ref": "http://schemas.invalid/x.json"}}}
+    with pytest.raises(BadUsage) as info:
+        Validator(schema, base_path=tmp_path)
+    assert info.value.message == (
+        "refusing to fetch http://schemas.invalid/x.json:"
+        " wscli never fetches schemas from the network"
+    )
+    assert info.value.hint == REF_HINT
+
+
+@pytest.mark.usefixtures("slow_only")
+def test_dangling_pointer_is_explained_by_the_slow_engine(tmp_path: Path) -> None:
+    """A $ref to a $def that does not exist (nothing refused by the retriever): both
+    problems() and is_valid() raise BadUsage quoting the resolver's own first line."""
+    schema = {"properties": {"a": {"$ref": "#/$defs/nope"}}}
+    v = Validator(schema, base_path=tmp_path)
+    for call in (v.problems, v.is_valid):
+        with pytest.raises(BadUsage) as info:
+            call({"a": 1})
+        assert info.value.message.startswith("cannot resolve a $ref in the schema: ")
+        assert "'/$defs/nope' does not exist" in info.value.message
+        assert info.value.hint == REF_HINT
+
+
+@pytest.mark.usefixtures("slow_only")
+def test_too_deep_message_is_invalid_in_the_slow_engine() -> None:
+    """When jsonschema runs out of stack, is_valid() says False (never True, never a
+    crash) and problems() says why, so the two still agree."""
+    schema = {
+        "$defs": {"n": {"type": "array", "items": {"$ref": "#/$defs/n"}}},
+        "$ref": "#/$defs/n",
+    }
+    v = Validator(schema)
+    assert v.engine == "jsonschema"
+    message: list[Any] = []
+    for _ in range(3000):
+        message = [message]
+    assert v.is_valid(message) is False
+    assert v.problems(message) == [Problem("", "nested too deep for the schema to explain", None)]
+
+
+# -- pinned: LocalRetriever, called as the engines call it --------------------------------
+
+COMMON = {"$defs": {"positive": {"type": "integer", "minimum": 1}}}
+
+
+@pytest.fixture
+def common_folder(tmp_path: Path) -> Path:
+    (tmp_path / "common.json").write_text(json.dumps(COMMON))
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "https://schemas.invalid/dir/common.json",
+        "https://schemas.invalid/dir/common.json#/$defs/positive",
+        "https://schemas.invalid/dir/common.json#/a#b",  # a second # stays in the fragment
+    ],
+)
+def test_retriever_drops_the_fragment_under_the_root_id(common_folder: Path, uri: str) -> None:
+    """Under the root $id the URI maps to a file by plain prefix removal, so the
+    retriever itself must cut everything from the first # (the engines may not)."""
+    retriever = LocalRetriever(common_folder, "https://schemas.invalid/dir/main.json")
+    assert retriever(uri) == COMMON
+    assert retriever.refused is None
+
+
+def test_schema_with_a_relative_id_resolves_refs_in_its_folder(common_folder: Path) -> None:
+    """A relative $id ("main.json") makes the Rust engine ask for json-schema:///common.json:
+    that placeholder scheme maps to the schema's folder like a relative path."""
+    schema = {"$id": "main.json", "properties": {"n": {"$ref": "common.json#/$defs/positive"}}}
+    v = Validator(schema, base_path=common_folder)
+    assert v.engine == "jsonschema_rs"
+    assert v.is_valid({"n": 3})
+    assert not v.is_valid({"n": 0})
+    assert v.problems({"n": 0}) == [Problem("/n", "must be at least 1, got 0", None)]
+
+
+@pytest.mark.parametrize("name", ["common.json", "Xcommon.json", "sub/common.json"])
+def test_retriever_maps_json_schema_uris_into_the_folder(tmp_path: Path, name: str) -> None:
+    """json-schema:///NAME is NAME in the folder: only the leading slashes go, every
+    other character of the name stays (a name starting with X included)."""
+    (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / name).write_text(json.dumps(COMMON))
+    assert LocalRetriever(tmp_path)(f"json-schema:///{name}") == COMMON
+
+
+def test_retriever_takes_an_absolute_path_as_is(common_folder: Path) -> None:
+    """A scheme-less absolute path is not re-rooted under the folder: inside it loads,
+    outside it is refused as outside (not looked for under the folder)."""
+    retriever = LocalRetriever(common_folder)
+    assert retriever(str(common_folder.resolve() / "common.json")) == COMMON
+    with pytest.raises(ValueError, match="is outside"):
+        retriever("/etc/hostname")
+
+
+def test_retriever_raises_with_the_reason_it_records(tmp_path: Path) -> None:
+    """The ValueError the engines see carries the same text as ``refused``, so whichever
+    message surfaces tells the user the real reason."""
+    retriever = LocalRetriever(tmp_path)
+    reason = (
+        "refusing to fetch https://schemas.invalid/x.json:"
+        " wscli never fetches schemas from the network"
+    )
+    with pytest.raises(ValueError) as info:
+        retriever("https://schemas.invalid/x.json#/a")
+    assert str(info.value) == reason
+    assert retriever.refused == reason
+    assert retriever.error_for(info.value).message == reason
+    assert retriever.error_for(info.value).hint == REF_HINT
