@@ -380,6 +380,13 @@ def test_transcript_lines_with_and_without_the_space() -> None:
     assert items == [(1, {"type": "a"}), (2, {"type": "b"})]
 
 
+def test_a_transcript_lines_column_counts_from_the_message() -> None:
+    """The marker and its one space are not part of the message: column 2 is its 2nd byte."""
+    _, items = read(b'< {"type": "a"}\n< {oops\n<{oops\n')
+    column_2 = "not JSON: Expecting property name enclosed in double quotes (column 2)"
+    assert reasons(items) == [(2, column_2), (3, column_2)]
+
+
 def test_tail_binary_line_without_a_numeric_length() -> None:
     _, items = read(
         b'{"binary": true, "len": "x", "b64": ""}\n{"binary": true, "len": 3, "b64": ""}\n'
