@@ -417,3 +417,20 @@ def test_decode_frame_defaults() -> None:
     odd = decode_frame(3, {"t": 1.5, "dir": "in", "op": "close", "code": 1001, "reason": 5})
     assert (odd.t, odd.code, odd.reason) == (1.5, 1001, "")
     assert decode_frame(4, {"t": 0, "dir": "in", "op": "text"}).payload == b""
+
+
+def test_the_limit_is_named_in_mib(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import wscli.recording
+
+    monkeypatch.setattr(wscli.recording, "MAX_LINE", 2 * 1024 * 1024)
+    path = write(tmp_path / "rec.jsonl", frame(0.0, "x" * (2 * 1024 * 1024)))
+    with pytest.raises(RecordingDamaged, match=r"line 2: line longer than 2 MiB$"):
+        list(read_recording(path).frames())
+
+
+def test_frame_record_rounds_time_to_microseconds_and_names_unknown_opcodes() -> None:
+    from wscli.recording import frame_record
+
+    record = frame_record(1.23456789, "in", 0x3, b"")
+    assert record["t"] == 1.234568
+    assert record["op"] == "3"

@@ -448,3 +448,21 @@ def test_a_recording_line_over_the_limit_ends_the_source_as_malformed(tmp_path: 
         )
     ]
     assert len(items) == 1
+
+
+def test_recording_odd_lines_on_the_fast_path(tmp_path: Path) -> None:
+    """Lines orjson reads: a non-object, brackets that are only text, a later header."""
+    brackets = json.dumps({"type": "x", "data": {"s": "[" * 200}})
+    path = tmp_path / "r.jsonl"
+    path.write_bytes(
+        HEADER
+        + b"[1]\n"
+        + json.dumps({"t": 0, "dir": "in", "op": "text", "text": brackets}).encode()
+        + b"\n"
+    )
+    items = list(FileSource(str(path)).items())
+    assert items == [(2, Malformed("not a recording frame or event")), (3, json.loads(brackets))]
+    path.write_bytes(HEADER + b'{"wscli": "recording", "version": 3}\n')
+    with pytest.raises(BadUsage) as info:
+        list(FileSource(str(path), name="r.jsonl").items())
+    assert info.value.message == "r.jsonl: unsupported recording version 3"
