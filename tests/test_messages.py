@@ -55,3 +55,32 @@ def test_verdict_matches_stdlib(payload: bytes) -> None:
     else:
         with pytest.raises(Malformed):
             parse_json(payload)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b'{"v": 1e999}',
+        b'{"v": -1E+999}',
+        b'{"v": 1e999, "s": "\\u00e9"}',  # a neighbour that used to decide the verdict
+        b'{"v": 1' + b"0" * 309 + b".5}",
+        b"[1e999]",
+    ],
+)
+def test_a_number_no_double_holds_is_malformed_whatever_is_beside_it(payload: bytes) -> None:
+    """1e999 is JSON text, but json reads it as Infinity: out of range, every time."""
+    with pytest.raises(Malformed) as info:
+        parse_json(payload)
+    assert info.value.reason == (
+        "number out of range: it overflows a double (it would read as Infinity)"
+    )
+
+
+def test_large_but_finite_numbers_and_literal_infinity_keep_their_verdicts() -> None:
+    assert parse_json(b'{"v": 1e308, "w": 1e-999, "s": "\\u00e9"}') == {
+        "v": 1e308,
+        "w": 0.0,
+        "s": "\u00e9",
+    }
+    with pytest.raises(Malformed, match="^not JSON: Infinity is not a JSON number$"):
+        parse_json(b'{"v": Infinity}')

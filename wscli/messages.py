@@ -30,6 +30,11 @@ import orjson
 MAX_DEPTH = 128  # levels of arrays and objects; real messages have a handful
 TOO_DEEP = f"nested too deep (more than {MAX_DEPTH} levels of arrays and objects)"
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+# A literal that may overflow a double: an exponent of three digits or more, or 309
+# digits in a row. json reads such a number as Infinity without any "Infinity" text.
+_MAY_OVERFLOW = re.compile(r"[eE][+]?\d{3}|\d{309}")
+_MAY_OVERFLOW_BYTES = re.compile(rb"[eE][+]?\d{3}|\d{309}")
+OUT_OF_RANGE = "number out of range: it overflows a double (it would read as Infinity)"
 
 
 class Malformed(ValueError):
@@ -81,18 +86,29 @@ def unfit_reason(text: str | bytes, value: object, *, fast: bool) -> str | None:
     """
     if isinstance(text, bytes):
         deep = text.count(b"[") + text.count(b"{") > MAX_DEPTH
-        odd = not fast and (b"\\u" in text or b"NaN" in text or b"Infinity" in text)
+        infinity = b"Infinity" in text
+        odd = not fast and (
+            b"\\u" in text
+            or b"NaN" in text
+            or infinity
+            or _MAY_OVERFLOW_BYTES.search(text) is not None
+        )
     else:
         deep = text.count("[") + text.count("{") > MAX_DEPTH
+        infinity = "Infinity" in text
         odd = not fast and (
             "\\u" in text
             or "NaN" in text
-            or "Infinity" in text
+            or infinity
+            or _MAY_OVERFLOW.search(text) is not None
             or (not text.isascii() and _LONE_SURROGATE.search(text) is not None)
         )
     if not deep and not odd:
         return None
-    return unfit_value(value)
+    reason = unfit_value(value)
+    if reason is not None and reason.endswith("Infinity is not a JSON number") and not infinity:
+        return OUT_OF_RANGE  # 1e999: valid JSON text, but no double holds it
+    return reason
 
 
 def unfit_value(value: object) -> str | None:
