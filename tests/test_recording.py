@@ -58,3 +58,35 @@ def test_unwritable_path_is_a_usage_error(tmp_path: Path) -> None:
     """A recording that cannot be created is reported, not a traceback."""
     with pytest.raises(BadUsage):
         RecordingWriter(tmp_path / "missing" / "rec.jsonl", "ws://x")
+
+
+def test_times_are_seconds_since_the_start_to_the_microsecond(tmp_path: Path) -> None:
+    path = tmp_path / "rec.jsonl"
+    writer = RecordingWriter(path, "ws://x")
+    writer.frame("in", OP_TEXT, b"{}")
+    writer.event("reconnect", attempt=1, url="ws://user:pw@h/x?token=s3cret")
+    writer.close()
+    header, frame, event = (json.loads(line) for line in path.read_text().splitlines())
+    for obj in (frame, event):
+        assert 0 <= obj["t"] < 60
+        assert obj["t"] == round(obj["t"], 6)
+    assert "pw" not in event["url"] and "s3cret" not in event["url"]
+    assert event["url"].startswith("ws://") and event["url"].endswith("/x?token=[redacted]")
+
+
+def test_close_after_a_failed_write_stays_quiet(tmp_path: Path) -> None:
+    """The full disk is reported once, at the write; closing does not report it again."""
+    from wscli.errors import WriteFailed
+
+    full = Path("/dev/full")
+    if not full.exists():
+        pytest.skip("no /dev/full here")
+    with pytest.raises(WriteFailed, match="cannot write to recording /dev/full"):
+        RecordingWriter(full, "ws://x")  # the header line fails; the file is closed
+    writer = RecordingWriter(tmp_path / "rec.jsonl", "ws://x")
+    writer._file.close()
+    writer._file = full.open("w", encoding="utf-8", buffering=1)  # the disk fills up
+    with pytest.raises(WriteFailed):
+        writer.frame("in", OP_TEXT, b"x" * 1000)
+    writer.close()
+    writer.close()

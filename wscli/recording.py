@@ -84,14 +84,12 @@ class RecordingWriter:
             raise write_failed(f"recording {path}", exc) from exc
         self._start = time.monotonic()
         self._failed = False
-        self._write(
-            {
-                FORMAT_NAME: FORMAT_VALUE,
-                "version": FORMAT_VERSION,
-                "url": url,
-                "started": rfc3339_now(),
-            }
-        )
+        header = {FORMAT_NAME: FORMAT_VALUE, "version": FORMAT_VERSION, "url": url}
+        try:
+            self._write({**header, "started": rfc3339_now()})
+        except BaseException:
+            self.close()  # nobody else holds the file to close it
+            raise
 
     def elapsed(self) -> float:
         return time.monotonic() - self._start
