@@ -90,3 +90,39 @@ def test_close_after_a_failed_write_stays_quiet(tmp_path: Path) -> None:
         writer.frame("in", OP_TEXT, b"x" * 1000)
     writer.close()
     writer.close()
+
+
+def test_lines_are_compact_utf8_and_the_start_is_utc_rfc3339(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One compact line per record, text as UTF-8 (not \\u escapes), started in UTC."""
+    import re
+    import time
+    from datetime import datetime, timedelta, timezone
+
+    monkeypatch.setenv("TZ", "Asia/Kolkata")  # local time is not UTC here
+    time.tzset()
+    try:
+        before = datetime.now(timezone.utc) - timedelta(seconds=1)
+        path = tmp_path / "rec.jsonl"
+        writer = RecordingWriter(path, "ws://x")
+        writer.frame("in", OP_TEXT, '{"v": "é"}'.encode())
+        writer.close()
+        after = datetime.now(timezone.utc) + timedelta(seconds=1)
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+    raw = path.read_bytes().decode("utf-8")
+    header, frame = raw.splitlines()
+    assert re.fullmatch(
+        r"\{\"wscli\":\"recording\",\"version\":1,\"url\":\"ws://x\",\"started\":\"[^\"]+\"\}",
+        header,
+    )
+    started = json.loads(header)["started"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", started)
+    assert (
+        before
+        <= datetime.strptime(started, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+        <= after
+    )
+    assert frame.endswith(',"dir":"in","op":"text","len":11,"text":"{\\"v\\": \\"é\\"}"}')
