@@ -56,8 +56,11 @@ def test_not_a_recording(tmp_path: Path) -> None:
 
 def test_unwritable_path_is_a_usage_error(tmp_path: Path) -> None:
     """A recording that cannot be created is reported, not a traceback."""
-    with pytest.raises(BadUsage):
-        RecordingWriter(tmp_path / "missing" / "rec.jsonl", "ws://x")
+    path = tmp_path / "missing" / "rec.jsonl"
+    with pytest.raises(BadUsage) as info:
+        RecordingWriter(path, "ws://x")
+    assert info.value.message == f"cannot write to recording {path}: no such file or directory"
+    assert info.value.hint == "create the folder first"
 
 
 def test_times_are_seconds_since_the_start_to_the_microsecond(tmp_path: Path) -> None:
