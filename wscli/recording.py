@@ -88,6 +88,7 @@ class RecordingWriter:
         try:
             self._write({**header, "started": rfc3339_now()})
         except BaseException:
+            self._failed = True  # the error on its way out is the one to report
             self.close()  # nobody else holds the file to close it
             raise
 
