@@ -4,49 +4,19 @@ from __future__ import annotations
 
 import socket
 import threading
-from types import TracebackType
+
+from tests.loopback import ThreadedListener
 
 
-class ConnectProxy:
+class ConnectProxy(ThreadedListener):
     """Accepts CONNECT host:port, answers 200, then relays bytes both ways."""
 
     def __init__(self) -> None:
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.listener.settimeout(0.2)
-        self.port: int = self.listener.getsockname()[1]
+        super().__init__(accept_timeout=0.2)
         self.url = f"http://127.0.0.1:{self.port}"
         self.tunnels: list[str] = []
-        self._stop = threading.Event()
-        self._threads: list[threading.Thread] = []
-        self._thread = threading.Thread(target=self._accept, daemon=True)
 
-    def __enter__(self) -> ConnectProxy:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-        self.listener.close()
-        for thread in self._threads:
-            thread.join(timeout=5)
-
-    def _accept(self) -> None:
-        while not self._stop.is_set():
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                continue
-            thread = threading.Thread(target=self._tunnel, args=(client,), daemon=True)
-            self._threads.append(thread)
-            thread.start()
-
-    def _tunnel(self, client: socket.socket) -> None:
+    def _handle(self, client: socket.socket) -> None:
         client.settimeout(5)
         request = b""
         while b"\r\n\r\n" not in request:

@@ -14,9 +14,10 @@ import socket
 import struct
 import threading
 from collections.abc import Callable
-from types import TracebackType
 
 from websocket._abnf import ABNF
+
+from tests.loopback import ThreadedListener
 
 GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
@@ -57,47 +58,16 @@ class Peer:
                 return
 
 
-class HostileServer:
+class HostileServer(ThreadedListener):
     """Listens on 127.0.0.1:0; ``url`` is ``ws://127.0.0.1:PORT/ws``; stops all on exit."""
 
     def __init__(self, script: Script, path: str = "/ws") -> None:
+        super().__init__(accept_timeout=0.1)
         self.script = script
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.listener.settimeout(0.1)
-        self.port: int = self.listener.getsockname()[1]
         self.url = f"ws://127.0.0.1:{self.port}{path}"
         self.requests: list[bytes] = []
-        self._stop = threading.Event()
-        self._threads: list[threading.Thread] = []
-        self._thread = threading.Thread(target=self._accept, daemon=True)
 
-    def __enter__(self) -> HostileServer:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-        self.listener.close()
-        for thread in self._threads:
-            thread.join(timeout=5)
-
-    def _accept(self) -> None:
-        while not self._stop.is_set():
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                continue
-            thread = threading.Thread(target=self._serve, args=(client,), daemon=True)
-            self._threads.append(thread)
-            thread.start()
-
-    def _serve(self, client: socket.socket) -> None:
+    def _handle(self, client: socket.socket) -> None:
         with client:
             client.settimeout(5)
             request = b""
