@@ -274,6 +274,13 @@ def test_non_numbers_are_malformed_even_at_the_very_start(word: str) -> None:
     assert docs(word) == [(1, f"not JSON: {word} is not a JSON number")]
 
 
+def test_a_number_no_double_holds_is_out_of_range_in_documents_and_arrays() -> None:
+    """The same verdict as a JSON Lines line or a frame gets (messages.unfit_span)."""
+    out_of_range = "number out of range: it overflows a double (it would read as Infinity)"
+    assert docs('{"v": 1e999}\n{"v": 1e308}\n') == [(1, out_of_range), (2, {"v": 1e308})]
+    assert array('[{"v": -1e999}, 2]') == [(0, out_of_range), (1, 2)]
+
+
 def alone(element: str) -> object:
     """The verdict on one array element read on its own."""
     ((_, verdict),) = array(f"[{element}]")

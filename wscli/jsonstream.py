@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 
 from wscli.frames import human_bytes
 from wscli.linereader import DEFAULT_LIMIT
-from wscli.messages import MAX_DEPTH, unfit_value
+from wscli.messages import unfit_span
 from wscli.validation import Malformed
 
 CHUNK = 1 << 16  # bytes per read; doubled while one value is bigger than the buffer
@@ -168,17 +168,8 @@ class JsonText:
 
     def _checked(self, obj: object, start: int, end: int) -> object:
         """NaN, lone surrogates and deep nesting make malformed values (see messages)."""
-        buf = self.buf
-        if (
-            buf.count("[", start, end) + buf.count("{", start, end) > MAX_DEPTH
-            or buf.find("\\u", start, end) >= 0
-            or buf.find("NaN", start, end) >= 0
-            or buf.find("Infinity", start, end) >= 0
-        ):
-            reason = unfit_value(obj)
-            if reason is not None:
-                return Malformed(reason)
-        return obj
+        reason = unfit_span(self.buf, start, end, obj)
+        return obj if reason is None else Malformed(reason)
 
     def where(self, pos: int) -> str:
         line = self.line_at(pos)

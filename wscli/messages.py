@@ -93,19 +93,39 @@ def unfit_reason(text: str | bytes, value: object, *, fast: bool) -> str | None:
             or infinity
             or _MAY_OVERFLOW_BYTES.search(text) is not None
         )
-    else:
-        deep = text.count("[") + text.count("{") > MAX_DEPTH
-        infinity = "Infinity" in text
-        odd = not fast and (
-            "\\u" in text
-            or "NaN" in text
-            or infinity
-            or _MAY_OVERFLOW.search(text) is not None
-            or (not text.isascii() and _LONE_SURROGATE.search(text) is not None)
-        )
+        if not deep and not odd:
+            return None
+        return _named(unfit_value(value), infinity=infinity)
+    if not fast and not text.isascii() and _LONE_SURROGATE.search(text) is not None:
+        return _named(unfit_value(value), infinity="Infinity" in text)
+    if fast:
+        if text.count("[") + text.count("{") <= MAX_DEPTH:
+            return None
+        return _named(unfit_value(value), infinity="Infinity" in text)
+    return unfit_span(text, 0, len(text), value)
+
+
+def unfit_span(text: str, start: int, end: int, value: object) -> str | None:
+    """:func:`unfit_reason` for a value decoded from ``text[start:end]``, without the copy.
+
+    jsonstream decodes many values from one buffer; both readers share these triggers
+    so that a value gets the same verdict from a file as from a frame.
+    """
+    deep = text.count("[", start, end) + text.count("{", start, end) > MAX_DEPTH
+    infinity = text.find("Infinity", start, end) >= 0
+    odd = (
+        infinity
+        or text.find("\\u", start, end) >= 0
+        or text.find("NaN", start, end) >= 0
+        or _MAY_OVERFLOW.search(text, start, end) is not None
+    )
     if not deep and not odd:
         return None
-    reason = unfit_value(value)
+    return _named(unfit_value(value), infinity=infinity)
+
+
+def _named(reason: str | None, *, infinity: bool) -> str | None:
+    """An Infinity the text never spelled out came from a literal no double holds."""
     if reason is not None and reason.endswith("Infinity is not a JSON number") and not infinity:
         return OUT_OF_RANGE  # 1e999: valid JSON text, but no double holds it
     return reason
