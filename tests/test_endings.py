@@ -81,6 +81,7 @@ def _run_case(junit: Path) -> ET.Element:
 # -- signals ----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("signum", "status", "reason"), SIGNALS)
 def test_signal_during_live_validate_writes_every_report(
     serve: Any, tmp_path: Path, signum: int, status: int, reason: str
@@ -103,6 +104,7 @@ def test_signal_during_live_validate_writes_every_report(
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("signum", "status", "reason"), SIGNALS)
 def test_signal_while_blocked_in_a_socket_read(
     serve: Any, tmp_path: Path, signum: int, status: int, reason: str
@@ -121,6 +123,7 @@ def test_signal_while_blocked_in_a_socket_read(
     assert json.loads((tmp_path / "t.json").read_text())["reason"] == reason
 
 
+@pytest.mark.slow
 def test_sigterm_while_the_handshake_hangs(silent_listener: socket.socket, tmp_path: Path) -> None:
     """Blocked waiting for the 101: SIGTERM still gives 143 and a red report."""
     port = silent_listener.getsockname()[1]
@@ -134,6 +137,7 @@ def test_sigterm_while_the_handshake_hangs(silent_listener: socket.socket, tmp_p
     assert document["ok"] is False and document["reason"] == "terminated"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("signum", "status", "reason"), SIGNALS)
 def test_signal_during_tail_record_stats(
     serve: Any, tmp_path: Path, signum: int, status: int, reason: str
@@ -163,6 +167,7 @@ def test_signal_during_tail_record_stats(
 # -- report files are whole or absent ---------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_report_too_large_for_the_disk_keeps_the_old_file(tmp_path: Path) -> None:
     """A JUnit write that fails part-way (EFBIG) leaves the previous report whole, no temp."""
     data = tmp_path / "bad.jsonl"
@@ -232,6 +237,7 @@ def _pipeline(command: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", ["text", "json"])
 def test_validate_into_head_keeps_exit_1(tmp_path: Path, fmt: str) -> None:
     """`validate bad.jsonl | head -1` fails the pipeline: a closed stdout is not a pass."""
@@ -243,6 +249,7 @@ def test_validate_into_head_keeps_exit_1(tmp_path: Path, fmt: str) -> None:
     assert "Traceback" not in proc.stderr and "unexpected" not in proc.stderr
 
 
+@pytest.mark.slow
 def test_check_schema_into_a_closed_pipe_keeps_exit_2(tmp_path: Path) -> None:
     """`--check-schema bad.json | true`: the schema is still reported bad (exit 2)."""
     schema = tmp_path / "bad.schema.json"
@@ -252,6 +259,7 @@ def test_check_schema_into_a_closed_pipe_keeps_exit_2(tmp_path: Path) -> None:
     assert "invalid schema" in proc.stderr
 
 
+@pytest.mark.slow
 def test_valid_file_into_head_still_passes(tmp_path: Path) -> None:
     """The verdict, not the pipe, decides: an all-valid file is 0 even when head stops early."""
     line = json.dumps(
@@ -266,6 +274,7 @@ def test_valid_file_into_head_still_passes(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
 
 
+@pytest.mark.slow
 def test_tail_validate_into_head_exits_0(serve: Any) -> None:
     """tail's job is the output: `tail --validate | head` ends quietly with 0."""
     server = serve(rate=200, invalid_rate=0.5, seed=2)
@@ -291,6 +300,7 @@ def _to_dev_full(*args: str) -> subprocess.CompletedProcess[str]:
         )
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not HAS_DEV_FULL, reason="needs /dev/full")
 @pytest.mark.parametrize("fmt", ["text", "json"])
 def test_validate_to_a_full_disk(tmp_path: Path, fmt: str) -> None:
@@ -303,6 +313,7 @@ def test_validate_to_a_full_disk(tmp_path: Path, fmt: str) -> None:
     assert "bug" not in proc.stderr and "Traceback" not in proc.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not HAS_DEV_FULL, reason="needs /dev/full")
 def test_tail_to_a_full_disk(serve: Any) -> None:
     """`tail > /dev/full` is the same one line, exit 2."""
@@ -325,6 +336,7 @@ def test_help_to_a_full_disk() -> None:
     assert "cannot write to stdout: no space left on device" in proc.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not HAS_DEV_FULL, reason="needs /dev/full")
 @pytest.mark.parametrize("option", ["--junit", "--tap"])
 def test_report_files_on_a_full_disk(serve: Any, option: str) -> None:
@@ -341,10 +353,15 @@ def test_signals_deferred_holds_a_first_signal_until_the_report_is_written() -> 
     """A Ctrl-C while a report is written waits for the block's end, then is reported."""
     from wscli.endings import signals_deferred
 
-    with signals_deferred() as held:
-        os.kill(os.getpid(), signal.SIGINT)
-        time.sleep(0.05)  # the handler runs here; it must not raise
-        written = True
-    assert written and held.received == [signal.SIGINT]
-    assert type(held.exception()) is KeyboardInterrupt
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    # Python's own handler, as in the CLI, whatever the test runner installed.
+    runner_handler = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with signals_deferred() as held:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)  # the handler runs here; it must not raise
+            written = True
+        assert written and held.received == [signal.SIGINT]
+        assert type(held.exception()) is KeyboardInterrupt
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    finally:
+        signal.signal(signal.SIGINT, runner_handler)

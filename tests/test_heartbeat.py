@@ -12,6 +12,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
 from tests.conftest import run_cli, unit
 from tests.raw_peer import PeerConnection, RawPeer
 
@@ -35,6 +37,7 @@ def tail_until_dead(url: str, interval: float, timeout: float) -> tuple[float, s
     return elapsed, result.stderr
 
 
+@pytest.mark.slow
 def test_deadline_comes_from_ping_timeout_not_interval() -> None:
     """Ping at 0.1 s, dead at 0.1 + 1.0 s: not at 0.2 s (the interval used twice)."""
     with RawPeer(silent_after_hello) as peer:
@@ -42,6 +45,7 @@ def test_deadline_comes_from_ping_timeout_not_interval() -> None:
     assert 1.1 - 0.05 <= elapsed < 1.1 + unit(3)
 
 
+@pytest.mark.slow
 def test_short_timeout_after_a_long_interval() -> None:
     """Ping at 1.0 s, dead at 1.0 + 0.3 s, not 1.0 + 1.0 s and not at the first ping."""
     with RawPeer(silent_after_hello) as peer:
@@ -49,6 +53,7 @@ def test_short_timeout_after_a_long_interval() -> None:
     assert 1.3 - 0.05 <= elapsed < 1.3 + unit(3)
 
 
+@pytest.mark.slow
 def test_deadline_is_not_pushed_back_by_later_pings() -> None:
     """Pings every 0.2 s keep going, but the first unanswered one sets the deadline."""
     received: list[int] = []
@@ -85,6 +90,7 @@ def tail_chatty_peer(script: Callable[[PeerConnection], None]) -> tuple[float, A
     return elapsed, result
 
 
+@pytest.mark.slow
 def test_any_inbound_frame_counts_as_life() -> None:
     """Data frames and pings from the peer, never a pong: alive while they keep coming."""
 
@@ -99,6 +105,7 @@ def test_any_inbound_frame_counts_as_life() -> None:
     assert elapsed >= (LIFE_FRAMES - 1) * 0.1 + LIFE_TIMEOUT - 0.05  # last frame, then dead
 
 
+@pytest.mark.slow
 def test_only_pings_from_the_peer_also_count_as_life() -> None:
     """A peer that sends nothing but pings is alive, not dead one timeout after our ping."""
 
@@ -114,6 +121,7 @@ def test_only_pings_from_the_peer_also_count_as_life() -> None:
     assert elapsed >= (LIFE_FRAMES - 1) * 0.1 + LIFE_TIMEOUT - 0.05  # last frame, then dead
 
 
+@pytest.mark.slow
 def test_ping_interval_zero_disables_the_heartbeat() -> None:
     """--ping-interval 0: no pings, no deadline; a silent peer ends only by --duration."""
     received: list[int] = []

@@ -42,6 +42,7 @@ def tls_pair(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
 # -- scheme mix-ups ---------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_ws_to_a_tls_port_suggests_wss(serve: Any, tls_pair: tuple[str, str]) -> None:
     server = serve(certfile=tls_pair[0], keyfile=tls_pair[1])
     plain = server.url.replace("wss://", "ws://")
@@ -49,6 +50,7 @@ def test_ws_to_a_tls_port_suggests_wss(serve: Any, tls_pair: tuple[str, str]) ->
     assert f"try {server.url}" in one_line(result.stderr)
 
 
+@pytest.mark.slow
 def test_ws_answered_with_a_tls_alert_is_a_tls_error_suggesting_wss() -> None:
     """A server that answers the plain GET with a TLS alert record: exit 5, try wss://."""
 
@@ -60,6 +62,7 @@ def test_ws_answered_with_a_tls_alert_is_a_tls_error_suggesting_wss() -> None:
     assert "try wss://127.0.0.1:" in one_line(result.stderr)
 
 
+@pytest.mark.slow
 def test_nginx_plain_http_to_https_port_suggests_wss() -> None:
     def nginx(peer: Peer, request: bytes) -> None:
         body = b"The plain HTTP request was sent to HTTPS port\n"
@@ -70,6 +73,7 @@ def test_nginx_plain_http_to_https_port_suggests_wss() -> None:
     assert f"try {server.url.replace('ws://', 'wss://')}" in one_line(result.stderr)
 
 
+@pytest.mark.slow
 def test_wss_to_a_plain_port_suggests_ws(serve: Any) -> None:
     server = serve()
     result = run_wscli("tail", server.url.replace("ws://", "wss://"), "-n", "1", expect=5)
@@ -79,6 +83,7 @@ def test_wss_to_a_plain_port_suggests_ws(serve: Any) -> None:
 # -- HTTP statuses ----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_404_hint_and_body_are_never_cut(serve: Any) -> None:
     server = serve()
     result = run_wscli("tail", server.url + "/nope", "-n", "1", expect=6)
@@ -87,6 +92,7 @@ def test_404_hint_and_body_are_never_cut(serve: Any) -> None:
     assert "check the URL path" in line
 
 
+@pytest.mark.slow
 def test_401_with_a_token_says_it_was_sent_and_refused(serve: Any) -> None:
     server = serve(require_token="right-token")
     wrong = one_line(run_wscli("tail", server.url, "--token", "wrong", expect=6).stderr)
@@ -106,6 +112,7 @@ def _answer(status_line: bytes, *headers: bytes) -> Any:
     return script
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("status_line", "headers", "words"),
     [
@@ -124,6 +131,7 @@ def test_status_hints(status_line: bytes, headers: tuple[bytes, ...], words: str
     assert status_line.split(b" ")[1].decode() in line and words in line
 
 
+@pytest.mark.slow
 def test_redirect_is_not_followed_and_credentials_stay_home() -> None:
     """A 302 elsewhere: exit 6 naming the Location; the token never reaches the other host."""
     with HostileServer(_answer(b"HTTP/1.1 101 Switching Protocols")) as elsewhere:
@@ -135,6 +143,7 @@ def test_redirect_is_not_followed_and_credentials_stay_home() -> None:
     assert f"redirects to {elsewhere.url}" in line and "HTTP 302" in line
 
 
+@pytest.mark.slow
 def test_generic_handshake_failure_exits_6() -> None:
     """A 101 with a wrong Sec-WebSocket-Accept is not a WebSocket: exit 6."""
     wrong = _answer(
@@ -148,6 +157,7 @@ def test_generic_handshake_failure_exits_6() -> None:
     assert "handshake failed" in one_line(result.stderr)
 
 
+@pytest.mark.slow
 def test_protocol_error_exits_8() -> None:
     """A frame with a reserved bit set (no extension agreed) is a protocol error: exit 8."""
 
@@ -163,6 +173,7 @@ def test_protocol_error_exits_8() -> None:
     assert "protocol error" in one_line(result.stderr)
 
 
+@pytest.mark.slow
 def test_empty_port_is_a_usage_error() -> None:
     result = run_wscli("tail", "ws://127.0.0.1:/x", expect=2)
     line = one_line(result.stderr)
@@ -186,6 +197,7 @@ def _unreachable_here() -> bool:
     return False
 
 
+@pytest.mark.slow
 def test_unreachable_network_exits_3_not_8() -> None:
     if not _unreachable_here():
         pytest.skip("this machine routes the IPv6 documentation prefix somewhere")
@@ -193,6 +205,7 @@ def test_unreachable_network_exits_3_not_8() -> None:
     assert "unreachable" in one_line(result.stderr) or "refused" in result.stderr
 
 
+@pytest.mark.slow
 def test_unreachable_http_proxy_from_the_environment_is_named(serve: Any, free_port: int) -> None:
     server = serve()
     env = clean_env(http_proxy=f"http://proxyuser:proxy-pass-1@127.0.0.1:{free_port}")
@@ -203,6 +216,7 @@ def test_unreachable_http_proxy_from_the_environment_is_named(serve: Any, free_p
     assert f"port {server.port}" not in line  # not the server's port: it was never tried
 
 
+@pytest.mark.slow
 def test_unreachable_socks_proxy_exits_3(serve: Any, free_port: int) -> None:
     server = serve()
     proxy = f"socks5://127.0.0.1:{free_port}"
@@ -211,6 +225,7 @@ def test_unreachable_socks_proxy_exits_3(serve: Any, free_port: int) -> None:
     assert f"socks5 proxy 127.0.0.1:{free_port} (from --proxy)" in line
 
 
+@pytest.mark.slow
 def test_proxy_refusing_the_tunnel_exits_3_named(serve: Any) -> None:
     server = serve()
     with HostileServer(_answer(b"HTTP/1.1 403 Forbidden", b"Content-Length: 0")) as proxy:
@@ -227,6 +242,7 @@ def _silent(peer: Peer, request: bytes) -> None:
     peer.drain(20)
 
 
+@pytest.mark.slow
 def test_verbose_shows_address_and_request_before_the_answer() -> None:
     """-v prints '* connecting to' and the request while the server has not answered yet."""
     with HostileServer(_silent) as server:
@@ -259,6 +275,7 @@ def test_verbose_shows_address_and_request_before_the_answer() -> None:
     assert text.index("* connecting") < text.index("> GET")
 
 
+@pytest.mark.slow
 def test_connect_timeout_names_the_step(tmp_path: Path) -> None:
     """A TLS port that never answers the ClientHello: exit 7 naming the TLS handshake."""
     with HostileServer(_silent) as server:
@@ -345,6 +362,7 @@ def test_classify_proxy_failures_past_the_connect(monkeypatch: pytest.MonkeyPatc
     assert "(from http_proxy)" in error.one_line()
 
 
+@pytest.mark.slow
 def test_refused_hint_points_to_probe_except_inside_probe(free_port: int, tmp_path: Path) -> None:
     """tail's refused error suggests `wscli probe`; probe's own tcp step does not repeat it."""
     tailed = run_wscli("tail", f"ws://127.0.0.1:{free_port}/x", expect=3)

@@ -101,6 +101,7 @@ def strict_loads(line: str) -> Any:
 # -- item 3: bounded memory whatever the input ----------------------------------------------
 
 
+@pytest.mark.slow
 def test_dev_zero_is_malformed_at_once_under_a_memory_cap() -> None:
     """``validate /dev/zero`` ends malformed with bounded memory (it grew to 24 GB)."""
     proc, peak_kb = run_measured("validate", "/dev/zero")
@@ -140,6 +141,7 @@ def _popen_capped(*args: str) -> subprocess.Popen[bytes]:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("head", "expected"),
     [
@@ -175,6 +177,7 @@ def test_max_size_bounds_one_document() -> None:
     assert "OK: 1 message" in small.stdout
 
 
+@pytest.mark.slow
 def test_ctrl_c_works_while_reading_dev_zero() -> None:
     """SIGINT during an endless read of /dev/zero ends the run with 130 and a verdict."""
     proc = subprocess.Popen(
@@ -231,6 +234,7 @@ def test_line_reader_skips_a_nul_line_and_goes_on() -> None:
 # -- item 12: named pipes are opened once ---------------------------------------------------
 
 
+@pytest.mark.slow
 def test_fifo_is_opened_exactly_once(tmp_path: Path) -> None:
     """A writer to a FIFO meets one reader: no EPIPE, no lost first line."""
     fifo = tmp_path / "pipe"
@@ -299,6 +303,7 @@ def _deep(depth: int) -> str:
 # -- items 5 and 15: lone surrogates and NaN -------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["jsonl", "raw", "pretty"])
 def test_tail_survives_surrogates_and_nan(
     frames_server: Callable[[list[str | bytes]], str], mode: str
@@ -323,6 +328,7 @@ def test_tail_survives_surrogates_and_nan(
             assert "\\ud800" in lines[0] and "NaN is not a JSON number" in lines[1]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", ["text", "json", "junit"])
 def test_validate_counts_surrogates_and_nan_as_malformed(tmp_path: Path, fmt: str) -> None:
     """A lone surrogate or NaN is malformed in every report, written escaped."""
@@ -366,6 +372,7 @@ CYCLE_SCHEMA = {
 }
 
 
+@pytest.mark.slow
 def test_check_schema_rejects_a_ref_cycle(tmp_path: Path) -> None:
     """A $ref cycle that never reaches the data fails --check-schema and --schema (exit 2)."""
     schema = tmp_path / "cycle.json"
@@ -381,6 +388,7 @@ def test_check_schema_rejects_a_ref_cycle(tmp_path: Path) -> None:
     run_wscli("validate", "--check-schema", str(tree), expect=0)
 
 
+@pytest.mark.slow
 def test_deep_data_against_a_recursive_schema_is_malformed(tmp_path: Path) -> None:
     """A 500-deep message against a tree schema is "nested too deep", never RecursionError."""
     schema = tmp_path / "tree.json"
@@ -392,6 +400,7 @@ def test_deep_data_against_a_recursive_schema_is_malformed(tmp_path: Path) -> No
     assert "deep.jsonl:2: node: /data/n: expected string" in result.stdout
 
 
+@pytest.mark.slow
 def test_tail_validate_marks_deep_data_malformed(
     frames_server: Callable[[list[str | bytes]], str], tmp_path: Path
 ) -> None:
@@ -411,6 +420,7 @@ def test_tail_validate_marks_deep_data_malformed(
 # -- item 7: message types are never markup --------------------------------------------------
 
 
+@pytest.mark.slow
 def test_stats_table_shows_markup_literally(
     frames_server: Callable[[list[str | bytes]], str],
 ) -> None:
@@ -429,6 +439,7 @@ def test_stats_table_shows_markup_literally(
 # -- item 14: JSON Lines output never changes a value ----------------------------------------
 
 
+@pytest.mark.slow
 def test_multi_line_frame_keeps_big_integers(
     frames_server: Callable[[list[str | bytes]], str],
 ) -> None:
@@ -445,6 +456,7 @@ def test_multi_line_frame_keeps_big_integers(
 # -- schema files are hostile input too -----------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("option", ["--check-schema", "--schema"])
 def test_schema_from_dev_zero_is_refused_with_bounded_memory(option: str) -> None:
     """A schema file is read at most 16 MiB: --schema /dev/zero is exit 2, not 24 GB."""
@@ -455,6 +467,7 @@ def test_schema_from_dev_zero_is_refused_with_bounded_memory(option: str) -> Non
     assert "Traceback" not in proc.stderr
 
 
+@pytest.mark.slow
 def test_deeply_nested_schema_is_a_usage_error(tmp_path: Path) -> None:
     """A schema nested hundreds of levels deep is refused, never a RecursionError."""
     schema: dict[str, Any] = {"type": "array"}

@@ -22,6 +22,7 @@ def one_line(stderr: str) -> str:
     return lines[0]
 
 
+@pytest.mark.slow
 def test_trickled_101_cannot_stretch_the_connect_timeout() -> None:
     """A 101 sent one byte every 0.2 s ends at --connect-timeout (it took 64 s before)."""
 
@@ -39,6 +40,7 @@ def test_trickled_101_cannot_stretch_the_connect_timeout() -> None:
     assert took < unit(6), took
 
 
+@pytest.mark.slow
 def test_megabytes_of_headers_are_refused_at_64_kib() -> None:
     """2 MB of response headers: exit 6 "response headers too large", quickly."""
 
@@ -58,6 +60,7 @@ def test_megabytes_of_headers_are_refused_at_64_kib() -> None:
     assert took < unit(10), took
 
 
+@pytest.mark.slow
 def test_rejection_with_a_huge_content_length_reports_the_status() -> None:
     """A 401 announcing a 1 GB body it never sends is still reported as HTTP 401 (exit 6)."""
 
@@ -71,6 +74,7 @@ def test_rejection_with_a_huge_content_length_reports_the_status() -> None:
     assert "HTTP 401" in line and "token expired" in line
 
 
+@pytest.mark.slow
 def test_masked_frame_from_the_server_fails_the_connection() -> None:
     """RFC 6455 §5.1: a client must fail the connection on a masked frame: exit 8."""
 
@@ -87,6 +91,7 @@ def test_masked_frame_from_the_server_fails_the_connection() -> None:
     )
 
 
+@pytest.mark.slow
 def test_close_code_999_is_called_a_close_code() -> None:
     """A close with the forbidden code 999 is a protocol error (exit 8) that says "close code"."""
 
@@ -111,6 +116,7 @@ def _assert_escaped(stderr: str) -> None:
     assert "\\u200f" in stderr and "\\u061c" in stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("place", ["close reason", "status line", "header", "body"])
 def test_server_text_in_error_lines_is_escaped(place: str) -> None:
     """Close reasons, status lines, headers and bodies reach stderr escaped, bidi marks too."""
@@ -135,6 +141,7 @@ def test_server_text_in_error_lines_is_escaped(place: str) -> None:
     _assert_escaped(one_line(result.stderr))
 
 
+@pytest.mark.slow
 def test_a_reconnect_note_escapes_the_close_reason_too() -> None:
     """The reconnect notes on stderr carry the same escaped text as the final error."""
 
@@ -185,6 +192,7 @@ def test_serve_log_escapes_what_a_client_sent() -> None:
     assert "\x1b" not in err and "\\x1b]0;PWNED\\x07" in err
 
 
+@pytest.mark.slow
 def test_trickling_http_proxy_cannot_stretch_the_connect_timeout() -> None:
     """A proxy answering CONNECT one byte every 0.5 s: exit 7 at the deadline, proxy named."""
 

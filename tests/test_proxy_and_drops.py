@@ -5,10 +5,13 @@ from __future__ import annotations
 import subprocess
 from typing import Any
 
+import pytest
+
 from tests.conftest import clean_env, run_wscli, unit, wscli_executable
 from tests.connect_proxy import ConnectProxy
 
 
+@pytest.mark.slow
 def test_proxy_flag_tunnels_through_connect(serve: Any) -> None:
     """--proxy http://... reaches the server through a real CONNECT tunnel."""
     server = serve()
@@ -18,6 +21,7 @@ def test_proxy_flag_tunnels_through_connect(serve: Any) -> None:
     assert proxy.tunnels == [f"127.0.0.1:{server.port}"]
 
 
+@pytest.mark.slow
 def test_proxy_environment_is_honoured_and_no_proxy_ignores_it(serve: Any, free_port: int) -> None:
     """http_proxy is used by default; --no-proxy connects directly."""
     server = serve()
@@ -32,6 +36,7 @@ def test_proxy_environment_is_honoured_and_no_proxy_ignores_it(serve: Any, free_
         assert proxy.tunnels
 
 
+@pytest.mark.slow
 def test_server_that_vanishes_exits_8_after_retries(serve: Any) -> None:
     """A server that goes away mid-stream: refused reconnects, then exit 8 naming both."""
     server = serve(rate=50)

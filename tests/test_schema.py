@@ -113,6 +113,7 @@ def test_other_valid_messages(validator: Validator, message: dict[str, Any]) -> 
 # -- simulator output validates -----------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [0, 1, 42, 2024])
 def test_thousands_of_simulated_messages_validate(validator: Validator, seed: int) -> None:
     """Every message the simulator makes is valid, in both engines (4 x 1,500 messages)."""
@@ -258,6 +259,7 @@ def mutate(message: dict[str, Any], rng: random.Random) -> dict[str, Any]:
     return message
 
 
+@pytest.mark.slow
 def test_fast_and_slow_agree_on_mutated_messages(validator: Validator) -> None:
     """is_valid(m) == (problems(m) == []) on 3,000 valid and mutated messages."""
     rng = random.Random(1234)
@@ -281,6 +283,7 @@ json_values = st.recursive(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     seed=st.integers(0, 10_000),

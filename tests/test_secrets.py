@@ -146,6 +146,7 @@ def _assert_no_secret(result: CliResult, *files: Path) -> None:
             assert secret not in text, f"{label} secret in {name}:\n{text[:3000]}"
 
 
+@pytest.mark.slow
 def test_tail_writes_no_secret_anywhere(serve: Any, tmp_path: Path) -> None:
     server = serve(rate=50)
     url = _secret_url(server.url, "/api/ws/sensor/stream")
@@ -161,6 +162,7 @@ def test_tail_writes_no_secret_anywhere(serve: Any, tmp_path: Path) -> None:
     assert "* connecting to 127.0.0.1:" in result.stderr
 
 
+@pytest.mark.slow
 def test_validate_url_writes_no_secret_anywhere(serve: Any, tmp_path: Path) -> None:
     server = serve(rate=50)
     url = _secret_url(server.url, "/api/ws/sensor/stream")
@@ -173,6 +175,7 @@ def test_validate_url_writes_no_secret_anywhere(serve: Any, tmp_path: Path) -> N
     _assert_no_secret(result, junit, tap)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", ["tail", "validate"])
 def test_failed_handshake_writes_no_secret_anywhere(
     serve: Any, tmp_path: Path, command: str
@@ -191,6 +194,7 @@ def test_failed_handshake_writes_no_secret_anywhere(
     assert any(e.get("event") == "error" for e in events)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", ["tail", "validate"])
 def test_authorization_header_is_never_written(serve: Any, tmp_path: Path, command: str) -> None:
     """-H 'Authorization: ...' (not --token) is sent, accepted and redacted everywhere."""
@@ -210,6 +214,7 @@ def test_authorization_header_is_never_written(serve: Any, tmp_path: Path, comma
         assert token not in text
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", ["tail", "validate"])
 def test_invalid_url_error_writes_no_secret(command: str) -> None:
     url = f"ws://{SECRETS['user']}:{SECRETS['password']}@127.0.0.1:99999/x?Token={SECRETS['token_param']}"
@@ -218,6 +223,7 @@ def test_invalid_url_error_writes_no_secret(command: str) -> None:
     _assert_no_secret(result)
 
 
+@pytest.mark.slow
 def test_a_server_echoing_the_query_does_not_leak_it() -> None:
     """A 400 whose body quotes the request line (query string and all) is redacted."""
 
@@ -232,6 +238,7 @@ def test_a_server_echoing_the_query_does_not_leak_it() -> None:
     _assert_no_secret(result)
 
 
+@pytest.mark.slow
 def test_set_cookie_from_the_server_is_redacted(tmp_path: Path) -> None:
     """Set-Cookie in the 101 answer never reaches -v or the tap file."""
     cookie = "SERVERCOOKIE11x"
@@ -250,6 +257,7 @@ def test_set_cookie_from_the_server_is_redacted(tmp_path: Path) -> None:
         assert cookie not in text
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("userinfo", ["user:pw-secret-1@", "user-only-secret-1@"])
 @pytest.mark.parametrize("command", ["tail", "validate"])
 def test_verbose_works_with_credentials_in_the_url(serve: Any, command: str, userinfo: str) -> None:
@@ -262,6 +270,7 @@ def test_verbose_works_with_credentials_in_the_url(serve: Any, command: str, use
     assert "secret-1" not in result.stderr
 
 
+@pytest.mark.slow
 def test_token_in_the_url_is_redacted_like_token_flag(serve: Any, tmp_path: Path) -> None:
     """A token given as ?token= (not --token) is sent, accepted, and never written."""
     token = "urltoken-7f3a9c"
@@ -276,6 +285,7 @@ def test_token_in_the_url_is_redacted_like_token_flag(serve: Any, tmp_path: Path
         assert token not in text
 
 
+@pytest.mark.slow
 def test_no_redact_keeps_the_url_in_the_tap(serve: Any, tmp_path: Path) -> None:
     """--no-redact is the one way to see credentials in the tap output."""
     server = serve()

@@ -119,6 +119,7 @@ def test_normal_close_exactly_at_count_is_success(serve: Any) -> None:
     assert "error" not in result.stderr
 
 
+@pytest.mark.slow
 def test_normal_close_end_to_end(serve: Any) -> None:
     """The installed entry point: exit 0 and the stats table after the server's close."""
     server = serve(count=3, rate=0)

@@ -65,6 +65,7 @@ def run_on_pty(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]
 # --- output ------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_count_gives_exactly_n_json_lines_when_piped(serve: Any) -> None:
     """`-n 7` in a pipe prints exactly seven JSON envelopes and exits 0."""
     server = serve()
@@ -74,6 +75,7 @@ def test_count_gives_exactly_n_json_lines_when_piped(serve: Any) -> None:
     assert result.stderr == ""
 
 
+@pytest.mark.slow
 def test_pretty_output_on_a_terminal(serve: Any) -> None:
     """On a TTY the default is the pretty, coloured view."""
     server = serve()
@@ -84,6 +86,7 @@ def test_pretty_output_on_a_terminal(serve: Any) -> None:
     assert not screen.lstrip().startswith("{")
 
 
+@pytest.mark.slow
 def test_no_color_on_a_terminal(serve: Any) -> None:
     """NO_COLOR keeps the pretty view but drops the colour codes."""
     server = serve()
@@ -109,6 +112,7 @@ def test_filters_and_field(serve: Any) -> None:
     assert len(values) == 5 and all(isinstance(v, (int, float)) for v in values)
 
 
+@pytest.mark.slow
 def test_duration_stops_the_stream(serve: Any) -> None:
     """--duration ends the tail after that long, successfully."""
     server = serve(rate=20)
@@ -119,6 +123,7 @@ def test_duration_stops_the_stream(serve: Any) -> None:
     assert len(result.json_lines) >= 5
 
 
+@pytest.mark.slow
 def test_idle_timeout_exits_7(serve: Any) -> None:
     """A stream that goes quiet longer than --idle-timeout exits 7 with one line."""
     server = serve(rate=0.2)
@@ -127,6 +132,7 @@ def test_idle_timeout_exits_7(serve: Any) -> None:
     assert "no message for 0.5 s" in result.stderr
 
 
+@pytest.mark.slow
 def test_count_not_reached_within_duration_exits_7(serve: Any) -> None:
     """Asking for more messages than arrive before --duration is a timeout."""
     server = serve(rate=5)
@@ -137,6 +143,7 @@ def test_count_not_reached_within_duration_exits_7(serve: Any) -> None:
 # --- faults ------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_drop_after_reconnects_until_count(serve: Any) -> None:
     """An abrupt drop every 10 messages: tail reconnects and still delivers 25."""
     server = serve(drop_after=10)
@@ -146,6 +153,7 @@ def test_drop_after_reconnects_until_count(serve: Any) -> None:
     assert "1006 (abnormal closure)" in result.stderr
 
 
+@pytest.mark.slow
 def test_close_code_is_reported(serve: Any) -> None:
     """A 1011 close ends a --no-reconnect tail with exit 8 naming the code."""
     server = serve(close_after=4, close_code=1011)
@@ -155,6 +163,7 @@ def test_close_code_is_reported(serve: Any) -> None:
     assert result.stderr.count("\n") == 1
 
 
+@pytest.mark.slow
 def test_close_code_with_reconnect(serve: Any) -> None:
     """With reconnect on, the close code appears in the reconnect report."""
     server = serve(close_after=4, close_code=1011)
@@ -163,6 +172,7 @@ def test_close_code_with_reconnect(serve: Any) -> None:
     assert "reconnected after" in result.stderr and "1011 (internal error)" in result.stderr
 
 
+@pytest.mark.slow
 def test_malformed_and_invalid_are_counted_never_fatal(serve: Any) -> None:
     """Malformed and schema-invalid messages are shown, counted, and tail carries on.
 
@@ -177,6 +187,7 @@ def test_malformed_and_invalid_are_counted_never_fatal(serve: Any) -> None:
     assert "is invalid at /" in result.stderr
 
 
+@pytest.mark.slow
 def test_fail_on_invalid_exits_1(serve: Any) -> None:
     """--fail-on-invalid stops at the first invalid message with exit 1."""
     server = serve(seed=5, invalid_rate=0.5)
@@ -184,6 +195,7 @@ def test_fail_on_invalid_exits_1(serve: Any) -> None:
     assert "is invalid at" in result.stderr
 
 
+@pytest.mark.slow
 def test_binary_frames_base64_when_piped_hex_on_terminal(serve: Any) -> None:
     """Binary frames: base64 records in JSON Lines, hex on a terminal."""
     server = serve(seed=1, binary_rate=0.3)
@@ -194,6 +206,7 @@ def test_binary_frames_base64_when_piped_hex_on_terminal(serve: Any) -> None:
     assert code == 0 and "(binary" in screen
 
 
+@pytest.mark.slow
 def test_frame_over_max_size_exits_8(serve: Any) -> None:
     """A frame larger than --max-size ends the tail with exit 8 and one clear line."""
     server = serve()
@@ -202,6 +215,7 @@ def test_frame_over_max_size_exits_8(serve: Any) -> None:
     assert result.stderr.count("\n") == 1
 
 
+@pytest.mark.slow
 def test_stopped_server_is_detected_by_heartbeat() -> None:
     """A server frozen with SIGSTOP is declared dead within ping interval + timeout."""
     server = subprocess.Popen(
@@ -242,6 +256,7 @@ def test_stopped_server_is_detected_by_heartbeat() -> None:
 # --- process behaviour -------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_demo_into_head_leaves_stderr_empty() -> None:
     """`wscli tail --demo | head -3` prints three lines and exits quietly."""
     proc = subprocess.run(
@@ -257,6 +272,7 @@ def test_demo_into_head_leaves_stderr_empty() -> None:
     assert proc.stderr == ""
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("signum", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_interrupt_prints_summary_and_exits_128_plus_signal(
     serve: Any, signum: int, status: int
@@ -280,6 +296,7 @@ def test_interrupt_prints_summary_and_exits_128_plus_signal(
     assert b"Traceback" not in err
 
 
+@pytest.mark.slow
 def test_sigkill_during_record_keeps_every_printed_message(serve: Any, tmp_path: Path) -> None:
     """A recording cut by SIGKILL is valid and holds every message printed so far."""
     server = serve(rate=100)
@@ -302,6 +319,7 @@ def test_sigkill_during_record_keeps_every_printed_message(serve: Any, tmp_path:
         assert message.decode().rstrip("\n") in texts
 
 
+@pytest.mark.slow
 def test_stats_summary(serve: Any) -> None:
     """--stats prints counts by type, rate and reconnects on stderr."""
     server = serve(seed=2)

@@ -35,6 +35,7 @@ def _summary(path: Path) -> dict[str, Any]:
     return summary
 
 
+@pytest.mark.slow
 def test_jsonl_and_recording_of_one_faulty_stream_agree(serve: Any, tmp_path: Path) -> None:
     """Same seeded stream, saved as tail -o jsonl and as --record: identical counts."""
     server = serve(

@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.conftest import run_wscli
 from wscli.tap import REDACTED, Redactor
 
@@ -23,6 +25,7 @@ def test_redactor_hides_credentials() -> None:
     assert redactor.payload(b"\xffhunter2-secret") == b"\xffhunter2-secret"  # not text
 
 
+@pytest.mark.slow
 def test_tap_file_holds_handshake_and_every_frame(serve: Any, tmp_path: Path) -> None:
     """--tap records the handshake, data, ping/pong both ways and close; no token."""
     token = "tap-token-9f8e7d"
@@ -58,6 +61,7 @@ def test_tap_file_holds_handshake_and_every_frame(serve: Any, tmp_path: Path) ->
     assert len(texts) >= 12
 
 
+@pytest.mark.slow
 def test_verbose_prints_frames_to_stderr(serve: Any) -> None:
     """-v shows the handshake and frames on stderr, stdout stays pure data."""
     server = serve()
@@ -146,6 +150,7 @@ def test_verbose_status_line_events_and_line_ends() -> None:
     )
 
 
+@pytest.mark.slow
 def test_verbose_shows_text_frames_wscli_sends(serve: Any) -> None:
     """``connect -v`` sends a typed line: the tap shows it as a text frame, as sent."""
     server = serve(echo=True)

@@ -143,6 +143,7 @@ def test_stdin_with_dash(tmp_path: Path) -> None:
     assert "<stdin>:7: malformed" in result.stdout
 
 
+@pytest.mark.slow
 def test_stdin_is_the_default_when_piped() -> None:
     """With no SOURCE, piped stdin is read (like jq)."""
     sim = Simulator(1)
@@ -493,6 +494,7 @@ def test_usage_errors_exit_2_with_one_line(
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.slow
 def test_help_imports_nothing_heavy() -> None:
     """`wscli validate --help` loads neither rich nor a validator nor a network library."""
     probe = (
@@ -588,6 +590,7 @@ def test_live_connection_refused_exits_3(free_port: int, tmp_path: Path) -> None
     assert suite is not None and suite.get("errors") == "1"
 
 
+@pytest.mark.slow
 def test_live_ctrl_c_prints_the_summary_and_exits_130(serve: Any) -> None:
     """SIGINT during a live run: the summary so far, then exit 130."""
     server = serve(rate=20)
@@ -622,6 +625,7 @@ def test_live_token_is_not_shown_in_places(serve: Any) -> None:
     assert "#1:" in result.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(os.name != "posix", reason="uses a shell pipeline")
 def test_tail_piped_into_validate(serve: Any) -> None:
     """`wscli tail -o jsonl -n 30 URL | wscli validate` passes on a clean stream."""

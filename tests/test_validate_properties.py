@@ -181,6 +181,7 @@ def mutated(draw: st.DrawFn) -> tuple[dict[str, Any], str, str]:
     return message, pointer(parts), "wrong type"
 
 
+@pytest.mark.slow
 @given(case=mutated())
 @settings(
     max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]

@@ -254,6 +254,7 @@ def chunk_size(size: int) -> Iterator[None]:
         jsonstream.CHUNK = original
 
 
+@pytest.mark.slow
 @given(values=st.lists(json_values, max_size=12), chunk=st.integers(1, 9), indent=st.booleans())
 @settings(max_examples=150, deadline=None)
 def test_array_streaming_survives_any_chunk_boundary(
@@ -311,6 +312,7 @@ def test_documents_resume_after_a_broken_one() -> None:
 # -- the fast loads -----------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @given(
     value=json_values,
     before=st.sampled_from(["", " ", "\n"]),

@@ -124,6 +124,7 @@ def test_stopped_run_with_json_prints_its_summary_on_stderr(serve: Any) -> None:
 # -- exit 7 names its cause in tail ------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_tail_idle_timeout_names_its_cause(serve: Any) -> None:
     """`--idle-timeout`: the one line says "idle timeout" and names the option."""
     server = serve(rate=0.2)
@@ -131,6 +132,7 @@ def test_tail_idle_timeout_names_its_cause(serve: Any) -> None:
     assert "idle timeout: no message for 0.5 s (--idle-timeout)" in result.stderr
 
 
+@pytest.mark.slow
 def test_tail_count_not_reached_names_its_cause(serve: Any) -> None:
     """-n not reached within --duration: "too few messages", naming --duration."""
     server = serve(rate=5)
@@ -141,6 +143,7 @@ def test_tail_count_not_reached_names_its_cause(serve: Any) -> None:
 # -- tail --validate has a verdict --------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_tail_validate_exits_1_with_the_counts(serve: Any) -> None:
     """Invalid and malformed messages: tail runs to -n, then exit 1 with the counts."""
     server = serve(seed=3, malformed_rate=0.2, invalid_rate=0.2, rate=0)
@@ -153,6 +156,7 @@ def test_tail_validate_exits_1_with_the_counts(serve: Any) -> None:
     assert f"({invalid} invalid, {malformed} malformed)" in last
 
 
+@pytest.mark.slow
 def test_tail_validate_all_valid_exits_0(serve: Any) -> None:
     """A clean stream: exit 0, and stderr stays quiet."""
     server = serve(rate=0)
@@ -161,6 +165,7 @@ def test_tail_validate_all_valid_exits_0(serve: Any) -> None:
     assert result.stderr == ""
 
 
+@pytest.mark.slow
 def test_tail_validate_when_the_server_closes(serve: Any) -> None:
     """The stream's normal end is an ending too: the verdict still applies."""
     server = serve(count=10, invalid_rate=1.0, rate=0)
@@ -171,6 +176,7 @@ def test_tail_validate_when_the_server_closes(serve: Any) -> None:
 # -- --field never hangs --------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_field_missing_everywhere_prints_null(serve: Any) -> None:
     """--field data.nosuch -n 3: three nulls (as jq), one warning, no hang."""
     server = serve(rate=0)
@@ -179,6 +185,7 @@ def test_field_missing_everywhere_prints_null(serve: Any) -> None:
     assert result.stderr.count("--field data.nosuch: not in the first message") == 1
 
 
+@pytest.mark.slow
 def test_field_missing_in_raw_mode_prints_empty_lines(serve: Any) -> None:
     """Outside JSON Lines a missing field is an empty line."""
     server = serve(rate=0)
@@ -186,6 +193,7 @@ def test_field_missing_in_raw_mode_prints_empty_lines(serve: Any) -> None:
     assert result.stdout == "\n\n"
 
 
+@pytest.mark.slow
 def test_field_present_later_does_not_warn(serve: Any) -> None:
     """Mixed types: the field missing from some messages after it was seen is not a typo."""
     server = serve(rate=0, seed=1)
@@ -212,6 +220,7 @@ def _capped(limit_mb: int, *args: str) -> subprocess.CompletedProcess[bytes]:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", ["json", "junit"])
 def test_documents_stay_bounded_on_8mb_of_invalid_lines(tmp_path: Path, fmt: str) -> None:
     """8 MB of invalid lines under a 250 MB address-space cap: exact counts, 1,000 listed."""
