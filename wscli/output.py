@@ -30,6 +30,27 @@ MODE_ALIASES = {"json": "jsonl"}  # `tail -o json` means JSON Lines (issue #10)
 WIDE_LAYOUT = 100  # columns a reading takes in the padded layout, with sensor and conf
 
 
+def env_columns(env: Mapping[str, str]) -> int | None:
+    """``$COLUMNS`` when it is a positive number: the user's word beats the terminal's."""
+    try:
+        columns = int(env.get("COLUMNS", ""))
+    except ValueError:
+        return None
+    return columns if columns > 0 else None
+
+
+def stream_columns(stream: Any) -> int | None:
+    """The width of the terminal ``stream`` itself is on, or None.
+
+    Not ``shutil.get_terminal_size``: it measures ``sys.__stdout__``, which is a
+    pipe in ``wscli tail -v | jq`` while stderr, where ``-v`` writes, is the terminal.
+    """
+    try:
+        return os.get_terminal_size(stream.fileno()).columns or None
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
 class Output:
     """Where data and diagnostics go, and how they may look there."""
 
@@ -83,18 +104,10 @@ class Output:
     @cached_property
     def width(self) -> int | None:
         """Columns for pretty lines: ``$COLUMNS``, else the terminal's; None off a terminal."""
-        try:
-            columns = int(self.env.get("COLUMNS", ""))
-        except ValueError:
-            columns = 0
-        if columns > 0:
+        columns = env_columns(self.env)
+        if columns or not self.is_tty:
             return columns
-        if not self.is_tty:
-            return None
-        try:
-            return os.get_terminal_size(self.out.fileno()).columns or None
-        except (AttributeError, OSError, ValueError):
-            return None
+        return stream_columns(self.out)
 
     @property
     def emoji(self) -> bool:

@@ -9,7 +9,6 @@ redacted before anything reaches a sink.
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 import time
 from collections.abc import Iterable, Sequence
@@ -18,6 +17,7 @@ from typing import IO, Any
 from urllib.parse import urlsplit
 
 from wscli.frames import OP_BINARY, OPCODE_NAMES, escape, human_bytes, payload_preview
+from wscli.output import env_columns, stream_columns
 from wscli.recording import RecordingWriter
 from wscli.redact import REDACTED, SECRET_HEADERS, SECRET_PARAMS, Redactor
 
@@ -39,7 +39,9 @@ class StderrTapSink:
         self.stream = stream if stream is not None else sys.stderr
         is_tty = bool(getattr(self.stream, "isatty", lambda: False)())
         self.fancy = is_tty if fancy is None else fancy
-        self.width = shutil.get_terminal_size((120, 24)).columns if is_tty else 160
+        # A terminal whose size cannot be read (a pty without one) is taken as 120 wide.
+        columns = env_columns(os.environ) or stream_columns(self.stream) or 120
+        self.width = columns if is_tty else 160
         self.marks = {"out": "📤", "in": "📥"} if self.fancy else {"out": ">", "in": "<"}
 
     def _write(self, line: str) -> None:
