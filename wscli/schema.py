@@ -402,7 +402,10 @@ def _explain(errors: Iterable[ValidationError], msg_type: str | None) -> list[Pr
 
     found: list[tuple[tuple[str, ...], str, bool]] = []
     for error in errors:
-        leaf = best_match([error]) or error
+        try:
+            leaf = best_match([error]) or error
+        except TypeError:  # jsonschema's ranking hashes draft 3's schema-valued "type"
+            leaf = error
         for parts, reason in _describe(leaf, msg_type is not None):
             found.append((parts, reason, leaf.validator == "type"))
     typed = {parts for parts, _, is_type in found if is_type}
@@ -458,7 +461,9 @@ def _reason(
     }
     if keyword == "type":
         wanted = expected if isinstance(expected, list) else [expected]
-        return f"expected {' or '.join(map(str, wanted))}, got {_got(value)}"
+        # Type names; draft 3 also allows whole schemas, shown as JSON.
+        shown = " or ".join(w if isinstance(w, str) else _show(w) for w in wanted)
+        return f"expected {shown}, got {_got(value)}"
     if keyword == "enum" and parts == ("type",) and isinstance(value, str) and message:
         names = ", ".join(sorted(map(str, expected)))
         return f"unknown message type {_show(value)} (expected one of: {names})"
