@@ -312,7 +312,12 @@ def recording_items(
         except fast_error:
             item = raw if raw.__class__ is Malformed else _recording_line(raw, name)  # type: ignore[arg-type]
         else:
-            if type(record) is dict and record.get("op") == "text" and record.get("dir") == "in":
+            if (
+                type(record) is dict
+                and record.get("op") == "text"
+                and record.get("dir") == "in"
+                and "event" not in record  # as _recording_record: an event is never a message
+            ):
                 text = record.get("text")
                 if type(text) is str:
                     try:
@@ -368,8 +373,12 @@ def _recording_record(record: object, name: str) -> object:
     encoded = record.get("b64")
     if isinstance(encoded, str):
         try:
-            return _loads_payload(base64.b64decode(encoded, validate=True).decode("utf-8"))
-        except (binascii.Error, ValueError):
+            payload = base64.b64decode(encoded, validate=True)
+        except binascii.Error:
+            return Malformed("text frame's b64 is not valid base64")
+        try:
+            return _loads_payload(payload.decode("utf-8"))
+        except UnicodeDecodeError:
             return Malformed("text frame is not valid UTF-8")
     return Malformed('text frame without "text" in the recording')
 
