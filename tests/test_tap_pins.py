@@ -326,3 +326,40 @@ def test_frames_are_recorded_with_direction_op_and_payload(tmp_path: Path) -> No
         {"dir": "out", "op": "ping", "len": 2, "text": "hb"},
         {"dir": "in", "op": "close", "len": 5, "code": 1001, "reason": "bye"},
     ]
+
+
+# -- environment_secrets: proxy passwords from every variable websocket-client reads --------
+
+
+PROXY_VARIABLES = (
+    "http_proxy",
+    "https_proxy",
+    "all_proxy",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "ALL_PROXY",
+)
+
+
+@pytest.mark.parametrize("name", PROXY_VARIABLES)
+def test_a_proxy_password_in_any_proxy_variable_is_a_secret(
+    monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    """Each variable, in either case, alone: its password is hidden from taps."""
+    from wscli.tap import environment_secrets
+
+    for other in PROXY_VARIABLES:
+        monkeypatch.delenv(other, raising=False)
+    monkeypatch.setenv(name, f"http://user:pw-{name}@proxy.example:3128")
+    assert environment_secrets() == [f"pw-{name}"]
+
+
+def test_proxy_variables_without_a_password_give_no_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A proxy with no password, or an empty variable, adds nothing."""
+    from wscli.tap import environment_secrets
+
+    for other in PROXY_VARIABLES:
+        monkeypatch.delenv(other, raising=False)
+    monkeypatch.setenv("http_proxy", "http://user@proxy.example:3128")
+    monkeypatch.setenv("HTTPS_PROXY", "")
+    assert environment_secrets() == []
