@@ -363,3 +363,31 @@ def test_proxy_variables_without_a_password_give_no_secret(monkeypatch: pytest.M
     monkeypatch.setenv("http_proxy", "http://user@proxy.example:3128")
     monkeypatch.setenv("HTTPS_PROXY", "")
     assert environment_secrets() == []
+
+
+# -- Tap: which sinks, and the recording header -------------------------------------------
+
+
+def test_a_tap_is_enabled_only_when_it_has_a_sink(tmp_path: Path) -> None:
+    """No -v and no --tap: disabled, so the plain WebSocket class is used."""
+    assert Tap().enabled is False
+    assert Tap(verbose=True, stderr=io.StringIO()).enabled is True
+    recorded = Tap(tap_file=str(tmp_path / "t.jsonl"))
+    assert recorded.enabled is True
+    recorded.close()
+
+
+def test_the_recording_header_hides_known_secrets_even_in_the_path(tmp_path: Path) -> None:
+    """A --token value anywhere in the URL is hidden in the header; no URL given means ""."""
+    secret_path = tmp_path / "secret.jsonl"
+    tap = Tap(
+        tap_file=str(secret_path),
+        url="ws://h:8000/rooms/sekrit-value",
+        redactor=Redactor(["sekrit-value"]),
+    )
+    tap.close()
+    assert read_records(secret_path)[0]["url"] == "ws://h:8000/rooms/[redacted]"
+    bare_path = tmp_path / "bare.jsonl"
+    bare = Tap(tap_file=str(bare_path))
+    bare.close()
+    assert read_records(bare_path)[0]["url"] == ""

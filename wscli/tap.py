@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import IO, Any
@@ -87,7 +86,6 @@ class Tap:
         self.stderr_sink = StderrTapSink(stderr) if verbose else None
         self.writer = RecordingWriter(tap_file, url, redact=self.redactor.url) if tap_file else None
         self.enabled = self.stderr_sink is not None or self.writer is not None
-        self._start = time.monotonic()
 
     def frame(self, direction: str, opcode: int, payload: bytes) -> None:
         if opcode != OP_BINARY:
