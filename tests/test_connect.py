@@ -9,6 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.conftest import clean_env, run_cli, run_wscli, unit, wscli_executable
 
 Serve = Callable[..., Any]
@@ -67,6 +69,7 @@ def test_wait_ends_the_session_cleanly(serve: Serve) -> None:
     assert len(result.json_lines) == 1
 
 
+@pytest.mark.slow
 def test_count_without_wait_times_out_with_exit_7(serve: Serve) -> None:
     """-n alone is a promise: fewer replies by the default wait is exit 7."""
     server = serve(echo=True)

@@ -65,6 +65,7 @@ def finish(child: Any) -> int:
     return int(child.exitstatus)
 
 
+@pytest.mark.slow
 def test_message_arriving_mid_line_does_not_garble_it(
     serve: Serve, prompt: Callable[..., Any], tmp_path: Path
 ) -> None:
@@ -81,6 +82,7 @@ def test_message_arriving_mid_line_does_not_garble_it(
     assert sent_texts(tap) == ["hello"]
 
 
+@pytest.mark.slow
 def test_ping_prints_a_round_trip_and_close_reaches_the_server(
     serve: Serve, prompt: Callable[..., Any]
 ) -> None:
@@ -97,6 +99,7 @@ def test_ping_prints_a_round_trip_and_close_reaches_the_server(
     assert (stats.ending, stats.close_code, stats.close_reason) == ("closed by client", 4000, "bye")
 
 
+@pytest.mark.slow
 def test_text_binary_and_file_frames(
     serve: Serve, prompt: Callable[..., Any], tmp_path: Path
 ) -> None:
@@ -122,6 +125,7 @@ def test_text_binary_and_file_frames(
     assert stats.close_code == 1000 and stats.received == 3
 
 
+@pytest.mark.slow
 def test_ctrl_d_closes_1000_and_keeps_history(
     serve: Serve, prompt: Callable[..., Any], tmp_path: Path
 ) -> None:
@@ -139,6 +143,7 @@ def test_ctrl_d_closes_1000_and_keeps_history(
     assert "remember me" in history.read_text()
 
 
+@pytest.mark.slow
 def test_ctrl_c_clears_a_line_and_quits_at_an_empty_prompt(
     serve: Serve, prompt: Callable[..., Any], tmp_path: Path
 ) -> None:
@@ -156,6 +161,7 @@ def test_ctrl_c_clears_a_line_and_quits_at_an_empty_prompt(
     assert sent_texts(tap) == ["kept"]
 
 
+@pytest.mark.slow
 def test_abnormal_drop_exits_8(serve: Serve, prompt: Callable[..., Any]) -> None:
     """The server cutting TCP ends the prompt with exit 8 and one error line."""
     server = serve(drop_after=2, rate=10.0)

@@ -57,6 +57,7 @@ def junit_cases(path: Path) -> dict[str, bool]:
     }
 
 
+@pytest.mark.slow
 def test_fifty_users_share_a_broadcast(serve: Any, tmp_path: Path) -> None:
     """50 users against serve --broadcast --rate 20: all connect, counts add up, fan-out holds."""
     server = serve(broadcast=True, rate=20.0)
@@ -95,6 +96,7 @@ def test_fifty_users_share_a_broadcast(serve: Any, tmp_path: Path) -> None:
     assert junit_cases(junit) == {"connections": True, "max-missed": True}
 
 
+@pytest.mark.slow
 def test_fanout_loss_is_found_user_by_user(serve: Any, tmp_path: Path) -> None:
     """--fanout-loss 0.05: exit 1, and each user's missed count is what serve dropped for it."""
     server = serve(broadcast=True, rate=20.0, fanout_loss=0.05, seed=11)
@@ -139,6 +141,7 @@ def test_fanout_loss_is_found_user_by_user(serve: Any, tmp_path: Path) -> None:
     assert junit_cases(junit)["max-missed"] is False
 
 
+@pytest.mark.slow
 def test_invalid_messages_are_failures(serve: Any, tmp_path: Path) -> None:
     """--validate against --invalid-rate 0.1: failures counted; --max-failure-rate 0.01 exits 1."""
     server = serve(rate=50.0, invalid_rate=0.1, seed=3)
@@ -172,6 +175,7 @@ def test_invalid_messages_are_failures(serve: Any, tmp_path: Path) -> None:
     assert result.stderr.startswith("wscli: error: load check failed: max-failure-rate")
 
 
+@pytest.mark.slow
 def test_every_user_refused_exits_3(free_port: int, tmp_path: Path) -> None:
     """A closed port: exit 3 with one line, and the reports still parse and say why."""
     junit = tmp_path / "load.xml"
@@ -198,6 +202,7 @@ def test_every_user_refused_exits_3(free_port: int, tmp_path: Path) -> None:
     assert junit_cases(junit) == {"connections": False}
 
 
+@pytest.mark.slow
 def test_text_summary_and_locust_csv_and_html(serve: Any, tmp_path: Path) -> None:
     """The default output is a summary table; --csv and --html are Locust's own files."""
     server = serve(broadcast=True, rate=20.0)
@@ -264,6 +269,7 @@ def test_option_mistakes_exit_2(args: list[str], message: str) -> None:
     assert message in result.stderr and result.stderr.count("\n") == 1
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("signum", "code"), [(2, 130), (15, 143)])
 def test_an_interrupted_run_reports_and_is_never_green(
     serve: Any, tmp_path: Path, signum: int, code: int
@@ -305,6 +311,7 @@ def test_an_interrupted_run_reports_and_is_never_green(
     assert root.get("errors") == "1"
 
 
+@pytest.mark.slow
 def test_drops_are_failures_and_users_reconnect(serve: Any) -> None:
     """A server that cuts every connection: drops are failures, users reconnect like tail."""
     server = serve(rate=50.0, drop_after=25)
@@ -317,6 +324,7 @@ def test_drops_are_failures_and_users_reconnect(serve: Any) -> None:
     assert doc["messages"] >= 3 * 25
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("with_token", [True, False])
 def test_connection_options_reach_every_user(serve: Any, with_token: bool) -> None:
     """--token is sent by every user; without it every user is rejected: exit 6, one line."""
@@ -334,6 +342,7 @@ def test_connection_options_reach_every_user(serve: Any, with_token: bool) -> No
         assert "s3cret" not in result.stderr
 
 
+@pytest.mark.slow
 def test_a_drop_without_reconnects_is_still_a_failure(serve: Any) -> None:
     """--retries 0: the first drop ends each user's stream, and counts as a failure."""
     server = serve(rate=50.0, drop_after=10)

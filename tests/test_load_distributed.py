@@ -42,6 +42,7 @@ def _finish(proc: subprocess.Popen[str]) -> tuple[int, dict[str, Any], str]:
     return proc.returncode, json.loads(lines[0]), err
 
 
+@pytest.mark.slow
 def test_master_totals_are_the_workers_sums(serve: Any, free_port: int, tmp_path: Path) -> None:
     """A master and two workers: totals add up, fan-out spans both, thresholds set the exit."""
     server = serve(broadcast=True, rate=10.0)

@@ -48,6 +48,7 @@ def test_groff_renders_the_page_without_warnings() -> None:
     assert proc.returncode == 0 and proc.stderr == "", proc.stderr
 
 
+@pytest.mark.slow
 def test_sdist_ships_the_man_page(tmp_path: Path) -> None:
     """The source distribution carries man/wscli.1."""
     subprocess.run(

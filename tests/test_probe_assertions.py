@@ -135,6 +135,7 @@ CASES: list[tuple[str, dict[str, Any], list[str], str, bool, str]] = [
     [case[1:] for case in CASES],
     ids=[case[0] for case in CASES],
 )
+@pytest.mark.slow
 def test_assertion_against_serve(
     serve: Any,
     tmp_path: Path,

@@ -67,6 +67,7 @@ def test_readme_has_a_github_and_a_gitlab_job() -> None:
         assert sum("wscli probe" in line for line in lines) == 1
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("index", [0, 1], ids=["github", "gitlab"])
 def test_readme_ci_probe_line_runs_against_serve(serve: Any, tmp_path: Path, index: int) -> None:
     """The job's own wscli line, URL and report path swapped for local ones, passes (exit 0)."""

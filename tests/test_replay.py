@@ -93,6 +93,7 @@ def replay_server() -> Iterator[Callable[..., ReplayServer]]:
 # -- round trip -------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_round_trip_keeps_messages_order_and_gaps(
     serve: Serve, tmp_path: Path, replay_server: Callable[..., ReplayServer]
 ) -> None:

@@ -88,6 +88,7 @@ def test_open_file_limit_is_raised_when_low() -> None:
     assert int(out) > 256
 
 
+@pytest.mark.slow
 def test_out_of_descriptors_is_one_line_and_serve_goes_on() -> None:
     """At EMFILE serve says so once, keeps serving, and accepts again once clients leave."""
     resource = pytest.importorskip("resource")

@@ -9,11 +9,14 @@ import venv
 import zipfile
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import clean_env, unit
 
 REPO = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.slow
 def test_wheel_installs_and_runs_demo(tmp_path: Path) -> None:
     """A wheel built from the tree, installed in a new venv, tails the demo stream."""
     dist = tmp_path / "dist"
