@@ -6,6 +6,7 @@ is what the test inspects. Values are compared exactly: names, defaults, help te
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +19,12 @@ from wscli.errors import BadUsage
 from wscli.options import (
     GIVEN,
     AliasedChoice,
+    ByteSize,
     _guess_given,
     _profile_name,
     build_connection,
     connection_params,
+    given_options,
     resolve_settings,
     time_options,
 )
@@ -351,3 +354,254 @@ def test_resolve_settings_keeps_a_recorded_url_source(profile_file: Path) -> Non
     merged, origins, _ = resolve_settings(values)
     assert merged["url"] == "ws://env.example/"
     assert origins["url"] == "env WSCLI_URL"
+
+
+# -- ByteSize, given_options, AliasedChoice, the profile name and the tap's URL ---------------
+
+
+@pytest.fixture
+def no_profile(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No config file and no profile: build_connection uses only the given values."""
+    monkeypatch.delenv("WSCLI_PROFILE", raising=False)
+    monkeypatch.delenv("WSCLI_URL", raising=False)
+    monkeypatch.setenv("WSCLI_CONFIG", "")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "no-xdg"))
+
+
+# -- ByteSize ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "size"),
+    [
+        ("65536", 65536),
+        ("1", 1),
+        ("64K", 65536),
+        ("64k", 65536),
+        (" 3 kb ", 3072),
+        ("0.5k", 512),
+        ("16MiB", 16 * 1024 * 1024),
+        ("1.5m", 1572864),
+        ("2G", 2 * 1024**3),
+        ("1gib", 1024**3),
+        ("10B", 10),
+    ],
+)
+def test_byte_size_converts_curl_style_sizes(text: str, size: int) -> None:
+    """Each unit multiplies by its power of 1024; case and a trailing (i)b do not matter."""
+    assert ByteSize().convert(text, None, None) == size
+
+
+def test_byte_size_passes_integers_through() -> None:
+    """An int (a default already converted) is returned as it is."""
+    assert ByteSize().convert(12345, None, None) == 12345
+
+
+def size_command() -> click.Command:
+    @click.command()
+    @click.option("--max-size", type=ByteSize(), default="16M")
+    def show(max_size: int) -> None:
+        click.echo(str(max_size))
+
+    return show
+
+
+def test_byte_size_error_names_the_option_and_shows_usage() -> None:
+    """A bad size: Click's usage lines, then the option's name and the exact sentence."""
+    result = CliRunner().invoke(size_command(), ["--max-size", "lots"])
+    assert result.exit_code == 2
+    assert result.output == (
+        "Usage: show [OPTIONS]\n"
+        "Try 'show --help' for help.\n"
+        "\n"
+        "Error: Invalid value for '--max-size': 'lots' is not a size like 65536, 64K or 16M\n"
+    )
+    ok = CliRunner().invoke(size_command(), ["--max-size", "2k"])
+    assert (ok.exit_code, ok.output) == (0, "2048\n")
+    default = CliRunner().invoke(size_command(), [])
+    assert (default.exit_code, default.output) == (0, f"{16 * 1024 * 1024}\n")
+
+
+def test_byte_size_error_alone() -> None:
+    """Called directly, the failure is a BadParameter with exactly that message."""
+    with pytest.raises(click.BadParameter) as caught:
+        ByteSize().convert("12 bytes", None, None)
+    assert caught.value.message == "'12 bytes' is not a size like 65536, 64K or 16M"
+
+
+# -- given_options ----------------------------------------------------------------------------
+
+
+def given_command(keys: tuple[str, ...]) -> click.Command:
+    @click.command()
+    @click.option("--other", envvar="OTHER_FOR_WSCLI_TESTS")
+    @click.option("--token", envvar="TOKEN_FOR_WSCLI_TESTS")
+    @click.option("--origin", envvar=["ORIGIN_A_FOR_WSCLI_TESTS", "ORIGIN_B_FOR_WSCLI_TESTS"])
+    @click.option("--proxy")
+    @click.argument("url", required=False)
+    def show(**_values: Any) -> None:
+        click.echo(json.dumps(given_options(keys), sort_keys=True))
+
+    return show
+
+
+def test_given_options_outside_a_command() -> None:
+    """No Click context: nothing was given."""
+    assert given_options(("url", "token")) == {}
+
+
+def test_given_options_names_each_source() -> None:
+    """Typed options say ``command line``, env ones name their variable; others are skipped."""
+    result = CliRunner().invoke(
+        given_command(("token", "origin", "proxy", "url")),
+        ["--proxy", "http://p.example", "--other", "x", "ws://h.example/"],
+        env={"TOKEN_FOR_WSCLI_TESTS": "tok", "OTHER_FOR_WSCLI_TESTS": "o"},
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == {
+        "proxy": "command line",
+        "token": "env TOKEN_FOR_WSCLI_TESTS",
+        "url": "command line",
+    }
+
+
+def test_given_options_env_from_a_list_of_variables() -> None:
+    """An option read from one of several variables is shown as ``env ?``."""
+    result = CliRunner().invoke(
+        given_command(("origin",)), [], env={"ORIGIN_B_FOR_WSCLI_TESTS": "https://o.example"}
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == {"origin": "env ?"}
+
+
+def test_given_options_nothing_given() -> None:
+    """Defaults only: an empty dict, even for keys the command has."""
+    result = CliRunner().invoke(given_command(("token", "url")), [])
+    assert (result.exit_code, json.loads(result.output)) == (0, {})
+
+
+# -- AliasedChoice ----------------------------------------------------------------------------
+
+
+def choice_command() -> click.Command:
+    @click.command()
+    @click.option(
+        "-o",
+        "--output",
+        type=AliasedChoice(
+            ("jsonl", "pretty"), aliases={"json": "jsonl"}, hints={"xml": "use -o jsonl"}
+        ),
+        default="pretty",
+    )
+    def show(output: str) -> None:
+        click.echo(output)
+
+    return show
+
+
+USAGE = "Usage: show [OPTIONS]\nTry 'show --help' for help.\n\n"
+
+
+def test_aliased_choice_hint_names_the_option() -> None:
+    """A hinted near miss: usage lines, the option's name, and the hint."""
+    result = CliRunner().invoke(choice_command(), ["-o", "xml"])
+    assert result.exit_code == 2
+    assert result.output == (
+        USAGE + "Error: Invalid value for '-o' / '--output': 'xml' is not a choice here:"
+        " use -o jsonl\n"
+    )
+
+
+def test_aliased_choice_plain_miss_names_the_option() -> None:
+    """Any other miss is Click's own choice error, still about the option, with usage."""
+    result = CliRunner().invoke(choice_command(), ["-o", "yaml"])
+    assert result.exit_code == 2
+    assert result.output == (
+        USAGE + "Error: Invalid value for '-o' / '--output': 'yaml' is not one of"
+        " 'jsonl', 'pretty'.\n"
+    )
+
+
+def test_aliased_choice_converts() -> None:
+    """Aliases map to their choice; real choices pass; non-strings go to Click."""
+    runner = CliRunner()
+    alias = runner.invoke(choice_command(), ["-o", "json"])
+    assert (alias.exit_code, alias.output) == (0, "jsonl\n")
+    plain = runner.invoke(choice_command(), ["--output", "jsonl"])
+    assert (plain.exit_code, plain.output) == (0, "jsonl\n")
+    default = runner.invoke(choice_command(), [])
+    assert (default.exit_code, default.output) == (0, "pretty\n")
+    choice = AliasedChoice(("a", "b"), aliases={"x": "a"})
+    assert choice.convert("b", None, None) == "b"
+    assert choice.convert("x", None, None) == "a"
+
+
+# -- _profile_name, build_connection ------------------------------------------------------------
+
+
+def test_profile_name_outside_a_command_reads_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With no Click context (a library caller), no error: WSCLI_PROFILE decides."""
+    monkeypatch.setenv("WSCLI_PROFILE", "ci")
+    assert _profile_name() == "ci"
+
+
+def test_tap_recording_header_holds_the_redacted_url(tmp_path: Path, no_profile: None) -> None:
+    """The tap is given the URL: the recording's header names it, with the token hidden."""
+    record = tmp_path / "rec.jsonl"
+    options, tap = build_connection(
+        values_with(
+            url="ws://h.example/feed?t=sek-ret-77", token="sek-ret-77", tap_file=str(record)
+        )
+    )
+    tap.close()
+    assert options.url == "ws://h.example/feed?t=sek-ret-77"
+    header = json.loads(record.read_text(encoding="utf-8").splitlines()[0])
+    assert header["url"] == "ws://h.example/feed?t=[redacted]"
+
+
+# -- errors carry their parameter and context ----------------------------------------------------
+
+
+def option_and_context() -> tuple[click.Option, click.Context]:
+    return click.Option(["--max-size"]), click.Context(click.Command("show"))
+
+
+def test_byte_size_error_carries_param_and_context() -> None:
+    """Called directly (no Click parser to fill them in), the error keeps param and ctx."""
+    param, ctx = option_and_context()
+    with pytest.raises(click.BadParameter) as caught:
+        ByteSize().convert("lots", param, ctx)
+    assert caught.value.param is param
+    assert caught.value.ctx is ctx
+    assert caught.value.format_message() == (
+        "Invalid value for '--max-size': 'lots' is not a size like 65536, 64K or 16M"
+    )
+
+
+def test_aliased_choice_errors_carry_param_and_context() -> None:
+    """Both the hinted and the plain miss keep the param and ctx they were given."""
+    param, ctx = option_and_context()
+    choice = AliasedChoice(("jsonl",), hints={"xml": "use -o jsonl"})
+    with pytest.raises(click.BadParameter) as hinted:
+        choice.convert("xml", param, ctx)
+    assert (hinted.value.param, hinted.value.ctx) == (param, ctx)
+    with pytest.raises(click.BadParameter) as missed:
+        choice.convert("yaml", param, ctx)
+    assert (missed.value.param, missed.value.ctx) == (param, ctx)
+    assert missed.value.format_message() == (
+        "Invalid value for '--max-size': 'yaml' is not 'jsonl'."
+    )
+
+
+def test_aliased_choice_honours_the_context_normaliser() -> None:
+    """The context's token_normalize_func reaches Click's choice matching (``PRETTY``)."""
+
+    @click.command(context_settings={"token_normalize_func": str.lower})
+    @click.option("-o", "--output", type=AliasedChoice(("jsonl", "pretty")), default="jsonl")
+    def show(output: str) -> None:
+        click.echo(output)
+
+    result = CliRunner().invoke(show, ["-o", "PRETTY"])
+    assert (result.exit_code, result.output) == (0, "pretty\n")
