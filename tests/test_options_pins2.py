@@ -7,8 +7,10 @@ is what the test inspects. Values are compared exactly: names, defaults, help te
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 import pytest
@@ -214,17 +216,30 @@ def test_time_options_behave() -> None:
     ]
 
 
+T = TypeVar("T")
+
+
+def outside_click(function: Callable[[], T]) -> T:
+    """Call ``function`` where no Click context exists, whoever runs the tests.
+
+    Click keeps its context stack per thread; a test runner that is itself a Click
+    command (mutmut) has one pushed on the main thread.
+    """
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(function).result()
+
+
 # -- profiles: _profile_name, resolve_settings, build_connection ------------------------------
 
 
 def test_profile_name_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """Outside any command: WSCLI_PROFILE, and an empty one means none."""
     monkeypatch.setenv("WSCLI_PROFILE", "staging")
-    assert _profile_name() == "staging"
+    assert outside_click(_profile_name) == "staging"
     monkeypatch.setenv("WSCLI_PROFILE", "")
-    assert _profile_name() is None
+    assert outside_click(_profile_name) is None
     monkeypatch.delenv("WSCLI_PROFILE")
-    assert _profile_name() is None
+    assert outside_click(_profile_name) is None
 
 
 def test_profile_name_from_the_command_wins(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -447,7 +462,7 @@ def given_command(keys: tuple[str, ...]) -> click.Command:
 
 def test_given_options_outside_a_command() -> None:
     """No Click context: nothing was given."""
-    assert given_options(("url", "token")) == {}
+    assert outside_click(lambda: given_options(("url", "token"))) == {}
 
 
 def test_given_options_names_each_source() -> None:
@@ -544,7 +559,7 @@ def test_profile_name_outside_a_command_reads_the_environment(
 ) -> None:
     """With no Click context (a library caller), no error: WSCLI_PROFILE decides."""
     monkeypatch.setenv("WSCLI_PROFILE", "ci")
-    assert _profile_name() == "ci"
+    assert outside_click(_profile_name) == "ci"
 
 
 def test_tap_recording_header_holds_the_redacted_url(tmp_path: Path, no_profile: None) -> None:
