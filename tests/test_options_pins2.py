@@ -16,6 +16,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
+from tests.test_options_pins import base_values as values_with
 from wscli.cli import AppState
 from wscli.errors import BadUsage
 from wscli.options import (
@@ -251,17 +252,6 @@ def test_profile_name_from_the_command_wins(monkeypatch: pytest.MonkeyPatch) -> 
         assert _profile_name() is None
     with click.Context(click.Command("x")):
         assert _profile_name() == "from-env"
-
-
-def values_with(**changes: Any) -> dict[str, Any]:
-    values: dict[str, Any] = {
-        "url": None, "headers": (), "origin": None, "subprotocols": (), "token": None,
-        "insecure": False, "cacert": None, "cert": None, "key": None, "proxy": None,
-        "no_proxy": False, "connect_timeout": 10.0, "max_size": 1024, "ping_interval": 20.0,
-        "ping_timeout": 20.0, "verbose": False, "tap_file": None, "no_redact": False,
-    }  # fmt: skip
-    values.update(changes)
-    return values
 
 
 @pytest.fixture
