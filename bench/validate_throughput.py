@@ -6,7 +6,7 @@ Usage::
                                         [--invalid-rate P] [--json FILE]
 
 Generates, in a temporary folder and with a fixed seed, a wscli recording of N
-messages (default 200,000) drawn from ``wscli.simulator`` with a small share of
+messages (default 200,000) drawn from ``wscli.server.simulator`` with a small share of
 schema-invalid ones, the same messages as plain JSON Lines, and a smaller
 recording (default 50,000) to show that memory does not grow with the file. Then,
 in one run:
@@ -91,7 +91,7 @@ def make_files(folder: Path, messages: int, small: int, invalid_rate: float) -> 
     """The big recording, the same messages as JSON Lines, and a small recording."""
     from wscli.frames import OP_TEXT
     from wscli.recording import RecordingWriter
-    from wscli.simulator import Simulator
+    from wscli.server.simulator import Simulator
 
     def payloads(count: int, seed: int) -> list[bytes]:
         sim = Simulator(seed)

@@ -119,8 +119,8 @@ def run_wscli(
 @pytest.fixture
 def serve() -> Iterator[Callable[..., Any]]:
     """Start wscli's own mock backend on 127.0.0.1:0; every server is stopped after the test."""
-    from wscli.server import start_in_thread
-    from wscli.serverconfig import ServerConfig
+    from wscli.server.backend import start_in_thread
+    from wscli.server.config import ServerConfig
 
     running: list[Any] = []
 
@@ -199,7 +199,7 @@ if os.environ.get("MUTANT_UNDER_TEST") == "stats":
 
 def count_json_decodes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Count jsonstream's decode attempts: a one-item list that grows as they happen."""
-    import wscli.jsonstream as jsonstream
+    import wscli.validate.jsonstream as jsonstream
 
     count = [0]
     real = jsonstream._DECODER

@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import clean_env, run_wscli
 from tests.ptyrun import run_on_terminal
-from wscli.config import ConfigError, Profile, load_profile, merge
+from wscli.profiles import ConfigError, Profile, load_profile, merge
 
 
 def write_config(tmp_path: Path, text: str) -> Path:

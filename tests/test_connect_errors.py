@@ -134,8 +134,8 @@ def test_url_checks() -> None:
     """Bad URLs are usage errors with the right scheme suggested; no scheme means ws://."""
     import pytest
 
-    from wscli.connection import check_url
     from wscli.errors import BadUsage
+    from wscli.net.connection import check_url
 
     assert check_url("localhost:8000/ws") == "ws://localhost:8000/ws"
     assert check_url("wss://h/x?y=1") == "wss://h/x?y=1"

@@ -197,7 +197,7 @@ def test_report_too_large_for_the_disk_keeps_the_old_file(tmp_path: Path) -> Non
 
 def test_write_atomic_replaces_whole_files_and_spares_devices(tmp_path: Path) -> None:
     """A regular file is replaced by rename; a device (/dev/null) is written in place."""
-    from wscli.outfiles import write_atomic
+    from wscli.output.files import write_atomic
 
     target = tmp_path / "r.json"
     target.write_text("old")
@@ -213,7 +213,7 @@ def test_write_atomic_replaces_whole_files_and_spares_devices(tmp_path: Path) ->
 def test_write_atomic_into_a_missing_folder_is_one_line(tmp_path: Path) -> None:
     """The shared helper words every failure alike (exit 2)."""
     from wscli.errors import ExitStatus, WriteFailed
-    from wscli.outfiles import write_atomic
+    from wscli.output.files import write_atomic
 
     with pytest.raises(WriteFailed) as caught:
         write_atomic(tmp_path / "no" / "r.xml", b"x", target="--junit no/r.xml")

@@ -88,7 +88,7 @@ def test_http_statuses_are_handshake_rejections(response: bytes, expected: str) 
 
 def test_the_body_first_line_is_quoted_and_cut_only_past_the_limit() -> None:
     """The first line of the body, whole up to SNIPPET_LIMIT (issue #7: never cut a hint)."""
-    from wscli.hints import SNIPPET_LIMIT
+    from wscli.net.hints import SNIPPET_LIMIT
 
     body = b"x" * (SNIPPET_LIMIT + 50) + b"\nsecond line"
     with http_responder(http("503 Service Unavailable", body)) as url:

@@ -163,7 +163,7 @@ def test_help_reads_no_config_and_imports_no_config_parser(args: list[str]) -> N
     """The root callback stores --profile; the file, tomllib and platformdirs wait for a connect."""
     import sys
 
-    names = ("wscli.config", "tomllib", "tomli", "platformdirs", "rich", "websocket")
+    names = ("wscli.profiles", "tomllib", "tomli", "platformdirs", "rich", "websocket")
     proc = subprocess.run(
         [sys.executable, "-c", LIGHT_PROBE.format(args=args, names=names)],
         capture_output=True,

@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import clean_env, count_json_decodes, run_cli, run_wscli, unit, wscli_executable
-from wscli.sources import FileSource
+from wscli.validate.sources import FileSource
 
 MEMORY_CAP = 400 * 1024 * 1024  # bytes of address space for one wscli process
 # validate /dev/zero peaks at about 40 MB; tracers (coverage, mutmut's stats run)

@@ -1,4 +1,4 @@
-"""Exact pins of wscli.jsonstream: places, reasons, limits and chunk boundaries.
+"""Exact pins of wscli.validate.jsonstream: places, reasons, limits and chunk boundaries.
 
 The reader behind ``wscli validate`` for JSON arrays and pretty-printed documents is
 fed here through a read function that hands out chosen chunks, so that every case of
@@ -16,11 +16,11 @@ from collections.abc import Callable, Iterable, Iterator
 import pytest
 
 from tests.conftest import count_json_decodes
-from wscli import jsonstream
 from wscli.frames import human_bytes
-from wscli.jsonstream import NESTED, JsonText, array_items, document_items
 from wscli.messages import MAX_DEPTH, TOO_DEEP
-from wscli.validation import Malformed
+from wscli.validate import jsonstream
+from wscli.validate.jsonstream import NESTED, JsonText, array_items, document_items
+from wscli.validate.tally import Malformed
 
 PAD = ', "padding": "......................"}'  # puts a break well before the chunk end
 REST = "; the rest of the array was not read"

@@ -7,8 +7,8 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from typing import Any
 
-from wscli import fanout
-from wscli.loadreport import (
+from wscli.load import fanout
+from wscli.load.report import (
     Limits,
     Summary,
     exit_status,
@@ -123,7 +123,7 @@ def test_an_interrupted_run_is_never_green() -> None:
 
 def test_timestamps_for_the_delivery_delay() -> None:
     """RFC 3339 with Z or an offset; no offset reads as UTC; anything else is no timestamp."""
-    from wscli.delivery import parse_timestamp
+    from wscli.messages import parse_timestamp
 
     assert parse_timestamp("2024-01-15T12:00:00Z") == 1705320000.0
     assert parse_timestamp("2024-01-15T12:00:00.500Z") == 1705320000.5

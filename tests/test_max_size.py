@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import run_cli
 from tests.raw_peer import PeerConnection, RawPeer
-from wscli.options import ByteSize
+from wscli.options.connection import ByteSize
 
 
 def json_of_size(size: int) -> str:

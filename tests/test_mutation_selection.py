@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from wscli.config import _toml_loads
+from wscli.profiles import _toml_loads
 
 ROOT = Path(__file__).parent.parent
 

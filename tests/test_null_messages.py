@@ -12,10 +12,10 @@ import json
 from pathlib import Path
 
 from tests.conftest import run_cli
-from wscli import sources
 from wscli.frames import OP_TEXT
 from wscli.recording import RecordingWriter, frame_record
-from wscli.sources import FileSource, recording_items
+from wscli.validate import sources
+from wscli.validate.sources import FileSource, recording_items
 
 
 def _line(record: dict[str, object]) -> bytes:

@@ -14,9 +14,9 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from wscli.connection import DEFAULT_URL, ConnectOptions
-from wscli.options import build_connection, connection_options, connection_params
-from wscli.tap import REDACTED, Tap
+from wscli.net.connection import DEFAULT_URL, ConnectOptions
+from wscli.net.tap import REDACTED, Tap
+from wscli.options.connection import build_connection, connection_options, connection_params
 
 
 def options_command() -> click.Command:

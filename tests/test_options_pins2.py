@@ -1,4 +1,4 @@
-"""More pins for ``wscli.options``: the URL argument, ``_guess_given``, AliasedChoice, time_options.
+"""More pins for ``wscli.options.connection``: the URL argument, ``_guess_given``, and more.
 
 Every decorator and type is applied inside the test, not at import, so what it builds
 is what the test inspects. Values are compared exactly: names, defaults, help text.
@@ -17,9 +17,8 @@ import pytest
 from click.testing import CliRunner
 
 from tests.test_options_pins import base_values as values_with
-from wscli.cli import AppState
 from wscli.errors import BadUsage
-from wscli.options import (
+from wscli.options.connection import (
     GIVEN,
     AliasedChoice,
     ByteSize,
@@ -31,6 +30,7 @@ from wscli.options import (
     resolve_settings,
     time_options,
 )
+from wscli.options.state import AppState
 
 UTC_HELP = "Show times in UTC (marked Z) instead of local time."
 TIMESTAMPS_HELP = (

@@ -15,7 +15,7 @@ import pytest
 
 from tests.conftest import await_upgrade_request, clean_env, unit, wscli_executable
 from tests.probe_helpers import check_reports_agree, probe
-from wscli.probe_checks import Plan, Window, evaluate
+from wscli.probe.checks import Plan, Window, evaluate
 
 # -- pure: the window and the verdicts --------------------------------------------------
 

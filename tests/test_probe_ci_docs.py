@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import clean_env, run_wscli
-from wscli.simulator import Simulator
+from wscli.server.simulator import Simulator
 
 yaml = pytest.importorskip("yaml")
 

@@ -6,11 +6,11 @@ import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from wscli.diagnose import ProbeResult
 from wscli.errors import CheckFailed, HandshakeRejected, TimedOut
-from wscli.outfiles import write_atomic
-from wscli.probe_checks import FAILED, NOT_RUN, OK, SKIPPED, STEP_NAMES, Assertion, Step
-from wscli.probe_reports import checklist, json_document, junit_xml, reason
+from wscli.output.files import write_atomic
+from wscli.probe.checks import FAILED, NOT_RUN, OK, SKIPPED, STEP_NAMES, Assertion, Step
+from wscli.probe.reports import checklist, json_document, junit_xml, reason
+from wscli.probe.steps import ProbeResult
 
 
 def _result() -> ProbeResult:

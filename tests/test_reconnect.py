@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import run_cli, unit
-from wscli.stream import BACKOFF_CAP, backoff_delay
+from wscli.net.stream import BACKOFF_CAP, backoff_delay
 
 
 class Ceiling(random.Random):
@@ -156,7 +156,7 @@ def test_giving_up_names_the_drop_and_the_last_failure(retries: int) -> None:
 )
 def test_handshake_statuses_worth_a_reconnect(status: int, retried: bool) -> None:
     from wscli.errors import HandshakeRejected
-    from wscli.stream import is_retryable
+    from wscli.net.stream import is_retryable
 
     assert is_retryable(HandshakeRejected("x", status=status)) is retried
     assert is_retryable(HandshakeRejected("x")) is False
@@ -214,12 +214,12 @@ def test_a_backoff_past_the_duration_ends_the_run_cleanly(
     The jitter is pinned at its ceiling: a uniform draw over [0, 30 s] lands inside
     the remaining second about one run in 30, and then the run rightly reconnects.
     """
-    import wscli.stream
+    import wscli.net.stream
 
     def at_ceiling(attempt: int, base: float, cap: float, rng: random.Random) -> float:
         return backoff_delay(attempt, base, cap, Ceiling())
 
-    monkeypatch.setattr(wscli.stream, "backoff_delay", at_ceiling)
+    monkeypatch.setattr(wscli.net.stream, "backoff_delay", at_ceiling)
     server = serve(drop_after=2, rate=0)
     start = time.monotonic()
     result = run_cli("tail", server.url, "--duration", "1", "--backoff", "10000")

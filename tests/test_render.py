@@ -5,8 +5,8 @@ from __future__ import annotations
 import io
 import json
 
-from wscli.output import Output
-from wscli.render import MessageRenderer, StreamStats
+from wscli.output.terminal import Output
+from wscli.session.render import MessageRenderer, StreamStats
 
 HOSTILE = {
     "type": "error",

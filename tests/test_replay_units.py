@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from wscli.compare import Expectation, frame_differences, json_differences, pointer_of
 from wscli.errors import BadUsage
 from wscli.frames import OP_BINARY, OP_CLOSE, OP_TEXT
 from wscli.playback import ReplayPlan, check_recording
 from wscli.recording import RecordingDamaged, RecordingProblem, RecordingWriter, read_recording
+from wscli.session.expect import Expectation, frame_differences, json_differences, pointer_of
 
 
 def write(path: Path, *lines: Any, version: int = 1, tail: str = "") -> Path:

@@ -16,12 +16,12 @@ from datetime import datetime, timedelta, timezone, tzinfo
 
 import pytest
 
-from wscli import reports
-from wscli.jsonstream import JsonText, document_items
-from wscli.output import Output
-from wscli.reports import TextReport, junit_suite, junit_xml, summary_table
+from wscli.output.terminal import Output
 from wscli.schema import Problem
-from wscli.validation import Failure, Malformed, Row, SourceSummary, Tally
+from wscli.validate import reports
+from wscli.validate.jsonstream import JsonText, document_items
+from wscli.validate.reports import TextReport, junit_suite, junit_xml, summary_table
+from wscli.validate.tally import Failure, Malformed, Row, SourceSummary, Tally
 
 # 2026-03-04 05:06:07.999998 UTC: the clock the frozen tests see.
 INSTANT = datetime(2026, 3, 4, 5, 6, 7, 999998, tzinfo=timezone.utc)

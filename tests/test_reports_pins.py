@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from tests.conftest import run_cli
-from wscli.simulator import Simulator
-from wscli.validation import Tally
+from wscli.server.simulator import Simulator
+from wscli.validate.tally import Tally
 
 FAST = ("--connect-timeout", "5")
 
@@ -178,7 +178,7 @@ def test_not_listed_note_names_the_limit_only_when_one_applies(
     count: int, limit: int | None, note: str
 ) -> None:
     """Without a limit the note says nothing about --max-errors (nor any stray text)."""
-    from wscli.reports import not_listed_note
+    from wscli.validate.reports import not_listed_note
 
     assert not_listed_note(count, limit) == note
 
@@ -199,7 +199,7 @@ def test_junit_suite_writes_each_outcome_and_the_counts_ci_viewers_read() -> Non
     """Every attribute pinned: CI systems read these names and numbers, not the prose."""
     import re
 
-    from wscli.reports import junit_suite
+    from wscli.validate.reports import junit_suite
 
     cases = [
         {"name": "resolve", "time": 0.0123, "outcome": "passed", "out": "127.0.0.1"},
@@ -271,7 +271,7 @@ def test_junit_suite_writes_each_outcome_and_the_counts_ci_viewers_read() -> Non
 
 
 def test_junit_suite_without_properties_or_output_has_neither() -> None:
-    from wscli.reports import junit_suite
+    from wscli.validate.reports import junit_suite
 
     root = ET.fromstring(junit_suite("s", "c", [{"name": "n", "outcome": "passed"}], elapsed=0))
     (suite,) = root
@@ -309,9 +309,9 @@ def test_text_report_by_default_shows_the_table_and_a_finished_verdict() -> None
     """TextReport(output).finish(...) with no quiet= and no stopped=: table, then OK."""
     import io
 
-    from wscli.output import Output
-    from wscli.reports import TextReport
-    from wscli.validation import Tally
+    from wscli.output.terminal import Output
+    from wscli.validate.reports import TextReport
+    from wscli.validate.tally import Tally
 
     buffer = io.BytesIO()
     tally = Tally(checker=None)  # type: ignore[arg-type]  # counts only: nothing is checked
@@ -346,13 +346,13 @@ def _tally(valid: int = 0, invalid: int = 0) -> Tally:
     ],
 )
 def test_summary_line_names_how_the_run_was_stopped(stopped: str, line: str) -> None:
-    from wscli.reports import summary_line
+    from wscli.validate.reports import summary_line
 
     assert summary_line(_tally(valid=2), stopped=stopped) == line
 
 
 def test_summary_line_without_a_stop_is_the_plain_verdict() -> None:
-    from wscli.reports import summary_line
+    from wscli.validate.reports import summary_line
 
     assert summary_line(_tally(valid=2)) == "OK: 2 messages, all valid"
     assert summary_line(_tally(valid=1, invalid=1), 0.5) == (
@@ -361,8 +361,8 @@ def test_summary_line_without_a_stop_is_the_plain_verdict() -> None:
 
 
 def test_summary_table_has_no_note_column_when_every_type_is_known() -> None:
-    from wscli.reports import summary_table
-    from wscli.validation import Row
+    from wscli.validate.reports import summary_table
+    from wscli.validate.tally import Row
 
     rows = [Row("sensor_reading", 3, 1, 0, False), Row("(malformed)", 0, 0, 2, False)]
     rule = "─" * 44
@@ -378,8 +378,8 @@ def test_summary_table_has_no_note_column_when_every_type_is_known() -> None:
 
 def test_summary_table_is_100_columns_wide_whatever_the_terminal(monkeypatch: Any) -> None:
     """A 50-character type fits in full; a 150-character one is cut at 100 columns."""
-    from wscli.reports import summary_table
-    from wscli.validation import Row
+    from wscli.validate.reports import summary_table
+    from wscli.validate.tally import Row
 
     monkeypatch.setenv("COLUMNS", "60")
     fits = summary_table([Row("t" * 50, 1, 0, 0, False)], color=False).splitlines()

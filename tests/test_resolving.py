@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import run_cli, unit
-from wscli.resolving import ResolveTimeout, is_address, resolve_within
+from wscli.net.resolving import ResolveTimeout, is_address, resolve_within
 
 HANG = 5.0  # seconds a hung lookup blocks before it fails (far past every deadline here)
 

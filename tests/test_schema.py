@@ -29,7 +29,7 @@ from wscli.schema import (
     load_schema,
     make_strict,
 )
-from wscli.simulator import INVALID_KINDS, Simulator
+from wscli.server.simulator import INVALID_KINDS, Simulator
 
 READING: dict[str, Any] = {
     "type": "sensor_reading",

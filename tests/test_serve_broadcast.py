@@ -76,7 +76,7 @@ def test_open_file_limit_is_raised_when_low() -> None:
     def low() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard))
 
-    code = "from wscli.fdlimit import raise_open_file_limit; print(raise_open_file_limit())"
+    code = "from wscli.server.fdlimit import raise_open_file_limit; print(raise_open_file_limit())"
     out = subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,
@@ -168,7 +168,7 @@ def test_descriptor_alarm_speaks_once_a_minute_whoever_rings_it() -> None:
     import errno
     from types import SimpleNamespace
 
-    from wscli.fdlimit import DescriptorAlarm, is_out_of_descriptors
+    from wscli.server.fdlimit import DescriptorAlarm, is_out_of_descriptors
 
     said: list[str] = []
     hub = SimpleNamespace(stats=[SimpleNamespace(done=False), SimpleNamespace(done=True)])

@@ -22,8 +22,8 @@ from websockets.sync.client import ClientConnection, connect
 from tests.conftest import clean_env, run_wscli, unit, wscli_executable
 from wscli.errors import BadUsage
 from wscli.schema import Validator, compile_schema
-from wscli.server import BINARY_MAGIC, start_in_thread
-from wscli.serverconfig import ServerConfig
+from wscli.server.backend import BINARY_MAGIC, start_in_thread
+from wscli.server.config import ServerConfig
 
 Serve = Callable[..., Any]
 

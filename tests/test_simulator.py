@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from wscli import simulator as simulator_module
-from wscli.simulator import (
+from wscli.server import simulator as simulator_module
+from wscli.server.simulator import (
     INVALID_KINDS,
     MALFORMED_KINDS,
     QUANTITIES,

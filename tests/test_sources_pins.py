@@ -1,4 +1,4 @@
-"""Pins for wscli.sources: the exact item each odd line becomes, and unreadable sources.
+"""Pins for wscli.validate.sources: the exact item each odd line becomes, and unreadable sources.
 
 In-process and fast: the line readers are fed ``(number, bytes)`` pairs directly, live
 streams get a stand-in ``Stream``, and unreadable paths are checked without opening them.
@@ -18,12 +18,13 @@ from typing import Any, cast
 
 import pytest
 
-from wscli import stream as stream_module
-from wscli.connection import ConnectOptions
 from wscli.errors import BadUsage, CheckFailed, TimedOut
 from wscli.frames import OP_BINARY, OP_TEXT
-from wscli.jsonstream import NESTED
-from wscli.sources import (
+from wscli.net import stream as stream_module
+from wscli.net.connection import ConnectOptions
+from wscli.net.stream import ServerClosed, StreamPolicy
+from wscli.validate.jsonstream import NESTED
+from wscli.validate.sources import (
     NOT_A_MESSAGE,
     FileSource,
     UrlSource,
@@ -39,8 +40,7 @@ from wscli.sources import (
     sniff,
     transcript_items,
 )
-from wscli.stream import ServerClosed, StreamPolicy
-from wscli.validation import Malformed
+from wscli.validate.tally import Malformed
 
 BIG = b"123456789012345678901234567890"  # beyond 64 bits: orjson reads it as a float
 WIDE = b"[" + b"[]," * 130 + b"[]]"  # 132 brackets, two levels deep: a message
@@ -330,7 +330,7 @@ class FakeStream:
 
 @pytest.fixture
 def fake_stream(monkeypatch: pytest.MonkeyPatch) -> type[FakeStream]:
-    """Replace wscli.stream.Stream (imported by UrlSource.items) with FakeStream."""
+    """Replace wscli.net.stream.Stream (imported by UrlSource.items) with FakeStream."""
     FakeStream.made = []
     FakeStream.frames = []
     FakeStream.close_with = None

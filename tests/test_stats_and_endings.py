@@ -142,7 +142,7 @@ def test_unexpected_exception_is_one_line_and_exit_1(
     """A bug (any exception wscli does not expect) is one line naming it, not a traceback."""
     from wscli import cli
 
-    monkeypatch.setattr("wscli.server.serve_forever", _explode)
+    monkeypatch.setattr("wscli.server.backend.serve_forever", _explode)
     monkeypatch.delenv("WSCLI_TRACEBACK", raising=False)
     with pytest.raises(SystemExit) as exit_info:
         cli.main(["serve", "--port", "0", "--quiet"])
@@ -160,7 +160,7 @@ def test_traceback_option_shows_the_bug(
 ) -> None:
     from wscli import cli
 
-    monkeypatch.setattr("wscli.server.serve_forever", _explode)
+    monkeypatch.setattr("wscli.server.backend.serve_forever", _explode)
     args = ["serve", "--port", "0", "--quiet"]
     if how == "flag":
         args.insert(0, "--traceback")

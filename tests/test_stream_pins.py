@@ -1,6 +1,6 @@
-"""Pins for ``wscli.stream``: the ping, the reconnect loop and the given-up error, exactly.
+"""Pins for ``wscli.net.stream``: the ping, the reconnect loop and the given-up error, exactly.
 
-The reconnect loop runs on a fake clock (``wscli.stream.time`` replaced, nothing else),
+The reconnect loop runs on a fake clock (``wscli.net.stream.time`` replaced, nothing else),
 a seeded RNG that answers each backoff ceiling, and a scripted ``_open``, so every
 event, delay and gap it produces is an exact number, and no test sleeps.
 """
@@ -14,8 +14,7 @@ from typing import Any, cast
 import pytest
 import websocket
 
-import wscli.stream as stream_module
-from wscli.connection import ConnectOptions
+import wscli.net.stream as stream_module
 from wscli.errors import (
     ConnectionLost,
     ConnectionRefused,
@@ -25,7 +24,8 @@ from wscli.errors import (
     WscliError,
 )
 from wscli.frames import OP_BINARY, OP_CLOSE, OP_PONG, OP_TEXT, describe_close
-from wscli.stream import ServerClosed, Stream, StreamEvent, StreamPolicy, _Dropped
+from wscli.net.connection import ConnectOptions
+from wscli.net.stream import ServerClosed, Stream, StreamEvent, StreamPolicy, _Dropped
 
 OPTIONS = ConnectOptions(url="ws://127.0.0.1:9/feed", no_proxy=True)
 LOST_1011 = "server closed the connection: 1011 (internal error)"
@@ -40,7 +40,7 @@ class Ceiling(random.Random):
 
 
 class FakeTime:
-    """Stands in for the ``time`` module inside ``wscli.stream``: sleeping moves the clock."""
+    """Stands in for the ``time`` module inside ``wscli.net.stream``: sleeping moves the clock."""
 
     def __init__(self, now: float = 100.0) -> None:
         self.now = now

@@ -12,7 +12,7 @@ from wscli.errors import (
     TimedOut,
     TLSFailure,
 )
-from wscli.stream import backoff_delay, is_retryable
+from wscli.net.stream import backoff_delay, is_retryable
 
 
 def test_backoff_grows_exponentially_with_full_jitter_and_a_cap() -> None:

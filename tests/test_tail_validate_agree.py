@@ -19,8 +19,8 @@ import pytest
 from tests.conftest import run_cli, run_wscli
 from wscli.frames import OP_BINARY, OP_TEXT
 from wscli.recording import frame_record
-from wscli.sources import FileSource
-from wscli.validation import Malformed
+from wscli.validate.sources import FileSource
+from wscli.validate.tally import Malformed
 
 READING = {
     "type": "error",

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import run_wscli
-from wscli.tap import REDACTED, Redactor
+from wscli.net.tap import REDACTED, Redactor
 
 
 def test_redactor_hides_credentials() -> None:
@@ -81,7 +81,7 @@ def test_verbose_frame_line_layout() -> None:
     import io
     import re
 
-    from wscli.tap import StderrTapSink
+    from wscli.net.tap import StderrTapSink
 
     stream = io.StringIO()
     sink = StderrTapSink(stream, fancy=False)
@@ -98,7 +98,7 @@ def test_verbose_frame_line_layout() -> None:
 def test_verbose_payload_fits_the_width_but_never_below_16_columns() -> None:
     import io
 
-    from wscli.tap import StderrTapSink
+    from wscli.net.tap import StderrTapSink
 
     stream = io.StringIO()
     sink = StderrTapSink(stream, fancy=False)
@@ -115,8 +115,8 @@ def test_the_tap_redacts_text_frames_and_leaves_binary_ones_whole() -> None:
     """A secret echoed in a text frame is hidden; binary payloads are opaque bytes, kept."""
     import io
 
+    from wscli.net.tap import Tap
     from wscli.redact import Redactor
-    from wscli.tap import Tap
 
     stream = io.StringIO()
     tap = Tap(verbose=True, redactor=Redactor(["SECRET1"]), stderr=stream)
@@ -132,7 +132,7 @@ def test_verbose_status_line_events_and_line_ends() -> None:
     ``* name k=v k=v``; one line per write."""
     import io
 
-    from wscli.tap import StderrTapSink, Tap
+    from wscli.net.tap import StderrTapSink, Tap
 
     stream = io.StringIO()
     tap = Tap(verbose=True, stderr=stream)

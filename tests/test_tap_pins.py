@@ -18,9 +18,9 @@ from typing import IO, Any, cast
 
 import pytest
 
-import wscli.tap as tap_module
+import wscli.net.tap as tap_module
+from wscli.net.tap import StderrTapSink, Tap
 from wscli.redact import Redactor
-from wscli.tap import StderrTapSink, Tap
 
 STAMP = "07:08:09.123"
 LONG = b"y" * 300
@@ -38,7 +38,7 @@ def long_line(mark: str, width: int) -> str:
 
 
 class _FrozenNow:
-    """Stands in for ``datetime`` in wscli.tap: ``now()`` is always the same instant."""
+    """Stands in for ``datetime`` in wscli.net.tap: ``now()`` is always the same instant."""
 
     @staticmethod
     def now() -> datetime:
@@ -346,7 +346,7 @@ def test_a_proxy_password_in_any_proxy_variable_is_a_secret(
     monkeypatch: pytest.MonkeyPatch, name: str
 ) -> None:
     """Each variable, in either case, alone: its password is hidden from taps."""
-    from wscli.tap import environment_secrets
+    from wscli.net.tap import environment_secrets
 
     for other in PROXY_VARIABLES:
         monkeypatch.delenv(other, raising=False)
@@ -356,7 +356,7 @@ def test_a_proxy_password_in_any_proxy_variable_is_a_secret(
 
 def test_proxy_variables_without_a_password_give_no_secret(monkeypatch: pytest.MonkeyPatch) -> None:
     """A proxy with no password, or an empty variable, adds nothing."""
-    from wscli.tap import environment_secrets
+    from wscli.net.tap import environment_secrets
 
     for other in PROXY_VARIABLES:
         monkeypatch.delenv(other, raising=False)

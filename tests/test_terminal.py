@@ -17,9 +17,9 @@ from click.testing import CliRunner
 
 from tests.conftest import clean_env, run_cli, run_wscli
 from tests.ptyrun import run_on_terminal, visible
-from wscli.layout import DecimalColumn, cells, cut, wrap
-from wscli.output import Output
-from wscli.render import MessageRenderer
+from wscli.output.layout import DecimalColumn, cells, cut, wrap
+from wscli.output.terminal import Output
+from wscli.session.render import MessageRenderer
 
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}(Z|[+-]\d\d:\d\d)$")
 
@@ -242,7 +242,7 @@ def test_utc_and_iso_timestamps_in_pretty_output_and_stats(serve: Any, tmp_path:
 
 def test_clock_timestamps_in_utc_are_marked() -> None:
     """--utc without iso keeps the short clock, marked Z."""
-    from wscli.clock import Clock
+    from wscli.output.clock import Clock
 
     assert Clock(utc=True).format(0.0) == "00:00:00.000Z"
     assert Clock(utc=True, iso=True).format(1.5) == "1970-01-01T00:00:01.500Z"

@@ -24,11 +24,11 @@ import pytest
 import websocket
 from websocket._abnf import ABNF, frame_buffer
 
-import wscli.transport as transport
+import wscli.net.transport as transport
 from tests.raw_peer import PeerConnection, RawPeer
-from wscli.handshake import ConnectTimeout
-from wscli.tap import Tap
-from wscli.transport import BufferedWebSocket, FrameTooLarge, MaskedFrame, TappedWebSocket
+from wscli.net.handshake import ConnectTimeout
+from wscli.net.tap import Tap
+from wscli.net.transport import BufferedWebSocket, FrameTooLarge, MaskedFrame, TappedWebSocket
 
 TEXT, BINARY, CONT, CLOSE, PING, PONG = 1, 2, 0, 8, 9, 10
 

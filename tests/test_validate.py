@@ -19,9 +19,9 @@ from tests.conftest import clean_env, run_cli, run_wscli, unit, wscli_executable
 from wscli.frames import OP_BINARY, OP_TEXT
 from wscli.recording import RecordingWriter
 from wscli.schema import Problem
-from wscli.simulator import Simulator
-from wscli.sources import FileSource
-from wscli.validation import Tally
+from wscli.server.simulator import Simulator
+from wscli.validate.sources import FileSource
+from wscli.validate.tally import Tally
 
 FAST = ("--connect-timeout", "5")
 
@@ -837,7 +837,7 @@ def test_color_never_writes_no_escape_sequence(tmp_path: Path) -> None:
 
 def _counted_tally() -> Tally:
     """A tally as validate leaves it: 8 valid, 2 invalid (1 of unknown type), 1 malformed."""
-    from wscli.validation import Failure, SourceSummary
+    from wscli.validate.tally import Failure, SourceSummary
 
     tally = Tally(checker=None)  # type: ignore[arg-type]  # counts only: nothing is checked
     tally.valid_by_type.update({"sensor_reading": 7, "sensor_status": 1})
@@ -855,7 +855,7 @@ def _counted_tally() -> Tally:
 
 def test_json_document_of_a_stopped_run_key_by_key() -> None:
     """Every key of `-o json`, for a run cut short: never ok, the reason, the note, the error."""
-    from wscli.reports import json_document
+    from wscli.validate.reports import json_document
 
     doc = json_document(
         _counted_tally(),
@@ -930,7 +930,7 @@ def test_json_document_of_a_stopped_run_key_by_key() -> None:
 
 def test_json_document_lists_the_failures_it_is_given_and_defaults() -> None:
     """`failures=` overrides the tally's; with no error, stop or reason the run is ok."""
-    from wscli.reports import json_document
+    from wscli.validate.reports import json_document
 
     tally = _counted_tally()
     doc = json_document(tally, schema="s", strict=False, elapsed=0.0004, limit=3, failures=[])
@@ -1062,7 +1062,7 @@ def test_types_past_the_50_row_cap_are_counted_together(tmp_path: Path) -> None:
 
 def _junit_tally() -> Tally:
     """Two types with failures, one passing type, malformed input; one failure unlisted each."""
-    from wscli.validation import Failure, SourceSummary
+    from wscli.validate.tally import Failure, SourceSummary
 
     tally = Tally(Disagreeing())
     tally.valid_by_type.update({"sensor_reading": 7, "sensor_status": 2})
@@ -1126,7 +1126,7 @@ _JUNIT_CASES = """\
 
 def test_junit_xml_of_a_finished_run_byte_for_byte() -> None:
     """Defaults: the tally's own failures, no error case; listed lines, then what is not."""
-    from wscli.reports import junit_xml
+    from wscli.validate.reports import junit_xml
 
     result = "FAILED: 15 messages: 9 valid, 4 invalid (2 of unknown type), 2 malformed"
     head = _JUNIT_HEAD.format(tests=4, errors=0, time="1.235", result=result)
@@ -1144,7 +1144,7 @@ def test_junit_xml_of_a_finished_run_byte_for_byte() -> None:
 
 def test_junit_xml_of_a_run_cut_short_byte_for_byte() -> None:
     """An error case named "run" whose type is the reason; `failures=[]` lists none."""
-    from wscli.reports import junit_xml
+    from wscli.validate.reports import junit_xml
 
     result = (
         "STOPPED: 15 messages: 9 valid, 4 invalid (2 of unknown type), 2 malformed"
@@ -1173,7 +1173,7 @@ connection refused</error>
 
 
 def test_junit_xml_of_an_empty_run_has_one_failing_case() -> None:
-    from wscli.reports import junit_xml
+    from wscli.validate.reports import junit_xml
 
     xml = _junit_text(junit_xml(Tally(Disagreeing()), schema="s.json", elapsed=0))
     assert xml.endswith(

@@ -18,14 +18,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from wscli.frames import OP_TEXT
-from wscli.linereader import LineReader
 from wscli.messages import MAX_DEPTH
 from wscli.recording import frame_record
-from wscli.reports import failure_lines, failure_records
 from wscli.schema import Validator, compile_schema
-from wscli.simulator import Simulator
-from wscli.sources import FileSource
-from wscli.validation import MALFORMED, Malformed, Tally
+from wscli.server.simulator import Simulator
+from wscli.validate.lines import LineReader
+from wscli.validate.reports import failure_lines, failure_records
+from wscli.validate.sources import FileSource
+from wscli.validate.tally import MALFORMED, Malformed, Tally
 
 KINDS = ("jsonl", "recording", "array", "documents")
 BOUNDED = settings(

@@ -19,9 +19,9 @@ from hypothesis import strategies as st
 from wscli.frames import OP_TEXT
 from wscli.recording import frame_record
 from wscli.schema import Validator, compile_schema, load_schema
-from wscli.simulator import INVALID_KINDS, Simulator
-from wscli.sources import FileSource
-from wscli.validation import INVALID, UNKNOWN_TYPE, Tally
+from wscli.server.simulator import INVALID_KINDS, Simulator
+from wscli.validate.sources import FileSource
+from wscli.validate.tally import INVALID, UNKNOWN_TYPE, Tally
 
 SCHEMA = load_schema()
 DEFS: dict[str, Any] = SCHEMA["$defs"]

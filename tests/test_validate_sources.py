@@ -13,12 +13,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from wscli import jsonstream, sources
 from wscli.errors import BadUsage
 from wscli.frames import OP_BINARY, OP_CLOSE, OP_TEXT
 from wscli.recording import RecordingWriter, frame_record
-from wscli.sources import FileSource, loads, recording_items, sniff
-from wscli.validation import Malformed
+from wscli.validate import jsonstream, sources
+from wscli.validate.sources import FileSource, loads, recording_items, sniff
+from wscli.validate.tally import Malformed
 
 READING = {"type": "error", "data": {"message": "sensor 1 timed out"}}
 

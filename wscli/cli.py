@@ -16,6 +16,7 @@ import click
 
 from wscli import __version__
 from wscli.errors import EXIT_CODE_HELP, ExitStatus, Terminated, interrupt_status
+from wscli.options.state import AppState
 
 if TYPE_CHECKING:
     from click.shell_completion import CompletionItem
@@ -132,29 +133,10 @@ class LazyGroup(click.Group):
             formatter.write_dl(rows)
 
 
-class AppState:
-    """What the root group knows; subcommands read it through ``pass_state``.
-
-    A plain class, not a dataclass: importing dataclasses costs ``--help`` time.
-    """
-
-    __slots__ = ("color", "traceback", "profile")
-
-    def __init__(
-        self, color: str = "auto", traceback: bool = False, profile: str | None = None
-    ) -> None:
-        self.color = color
-        self.traceback = traceback
-        self.profile = profile  # a name only: the file is read when a command connects
-
-
-pass_state = click.make_pass_decorator(AppState, ensure=True)
-
-
 def _complete_profiles(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
     """Profile names from the config file, for the shell; silent when it is unreadable."""
     try:
-        from wscli.config import profile_names
+        from wscli.profiles import profile_names
 
         return [name for name in profile_names() if name.startswith(incomplete)]
     except Exception:
@@ -371,8 +353,8 @@ _WRITE_ERRNOS = frozenset(
 
 
 def _cannot_write(exc: OSError) -> int:
-    """Last net for writers not wrapped in :func:`wscli.outfiles.write_failed`."""
-    from wscli.outfiles import write_failed
+    """Last net for writers not wrapped in :func:`wscli.output.files.write_failed`."""
+    from wscli.output.files import write_failed
 
     _quiet_stdout()
     write_failed(str(exc.filename) if exc.filename else "stdout", exc).show()

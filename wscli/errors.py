@@ -7,6 +7,7 @@ the one-line rendering lives in one place.
 
 from __future__ import annotations
 
+import errno
 import sys
 from enum import IntEnum, unique
 from typing import IO, Any
@@ -195,5 +196,34 @@ class WriteFailed(BadUsage):
     """The system refused a write: stdout, a report or a recording (full disk, read-only).
 
     Exit 2 like other problems the user fixes on their side, never "a bug in wscli";
-    built by :func:`wscli.outfiles.write_failed` so every writer words it alike.
+    built by :func:`wscli.output.files.write_failed` so every writer words it alike.
     """
+
+
+_HINTS = {
+    errno.ENOSPC: "free some space or write somewhere else",
+    errno.EDQUOT: "free some space or write somewhere else",
+    errno.EFBIG: "the file is too large for this file system: write somewhere else",
+    errno.EROFS: "the file system is read-only: write somewhere else",
+    errno.EACCES: "check the permissions, or write somewhere else",
+    errno.EPERM: "check the permissions, or write somewhere else",
+    errno.ENOENT: "create the folder first",
+    errno.EISDIR: "give a file name, not a folder",
+}
+
+
+def describe_os_error(exc: OSError) -> str:
+    """``no space left on device``: the system's words, as the rest of a wscli line."""
+    text = exc.strerror or str(exc) or type(exc).__name__
+    return text[:1].lower() + text[1:]
+
+
+def write_failed(target: str, exc: OSError, *, hint: str | None = None) -> WriteFailed:
+    """The one-line error (exit 2) for a write to ``target`` that the system refused.
+
+    ``target`` names what was written, as the user gave it: ``stdout``,
+    ``--junit report.xml``, ``recording session.jsonl``.
+    """
+    if hint is None and exc.errno is not None:
+        hint = _HINTS.get(exc.errno)
+    return WriteFailed(f"cannot write to {target}: {describe_os_error(exc)}", hint=hint)

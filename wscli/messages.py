@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from datetime import datetime, timezone
 from typing import Any
 
 import orjson
@@ -157,3 +158,22 @@ def unfit_value(value: object) -> str | None:
             else:
                 stack.extend((v, depth + 1) for v in reversed(item))
     return None
+
+
+def parse_timestamp(value: object) -> float | None:
+    """An RFC 3339 timestamp (a message's ``data.timestamp``) as epoch seconds, else ``None``.
+
+    ``Z`` is accepted on every Python version; a timestamp without an offset (not
+    RFC 3339, but common) is read as UTC rather than the local machine's time, so a
+    delivery delay or a clock skew does not shift by the reader's time zone.
+    """
+    if type(value) is not str:
+        return None
+    text = value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.timestamp()

@@ -2,8 +2,8 @@
 
 Pure of sockets and terminals: a :class:`ReplayPlan` says which frames of which
 recording to play and how fast, and :meth:`ReplayPlan.timed` yields them at the
-moment they are due. The terminal (through :class:`~wscli.tailing.TailRun`), the
-mock server (``replay --serve``, in :mod:`wscli.server`) and ``replay --to`` all
+moment they are due. The terminal (through :class:`~wscli.session.tailing.TailRun`), the
+mock server (``replay --serve``, in :mod:`wscli.server.backend`) and ``replay --to`` all
 pace frames through it, so "original timing" means one thing.
 
 Frames are scheduled against a fixed start (``start + (t - t0) / speed``) rather

@@ -16,9 +16,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
 
-from wscli.errors import BadUsage
+from wscli.errors import BadUsage, write_failed
 from wscli.frames import OP_BINARY, OP_CLOSE, OPCODE_NAMES, parse_close_payload
-from wscli.outfiles import write_failed
 from wscli.redact import redact_url
 
 FORMAT_NAME = "wscli"

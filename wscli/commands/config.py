@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from wscli.errors import EXIT_CODE_HELP
-from wscli.options import SETTING_KEYS, connection_params
+from wscli.options.connection import SETTING_KEYS, connection_params
 
 
 @click.command(epilog=EXIT_CODE_HELP)
@@ -36,9 +36,9 @@ def config(conn_values: dict[str, Any], fmt: str) -> None:
       wscli --profile staging config        what `wscli --profile staging tail` uses
       wscli config -o json | jq .settings.url.value
     """
-    from wscli.config import config_path
-    from wscli.options import resolve_settings
-    from wscli.tap import REDACTED, Redactor
+    from wscli.net.tap import REDACTED, Redactor
+    from wscli.options.connection import resolve_settings
+    from wscli.profiles import config_path
 
     values, origins, profile = resolve_settings(conn_values)
     redactor = Redactor([values.get("token") or ""])
@@ -58,7 +58,7 @@ def config(conn_values: dict[str, Any], fmt: str) -> None:
         elif key == "subprotocols":
             value = list(value or ())
         if key == "url" and value is None:
-            from wscli.connection import DEFAULT_URL
+            from wscli.net.connection import DEFAULT_URL
 
             value = DEFAULT_URL
         settings[key] = {"value": value, "from": origins.get(key, "default")}

@@ -1,8 +1,8 @@
 """``wscli connect``: talk to an endpoint, by hand on a terminal or from a script.
 
-Thin: options in, then either the prompt (:mod:`wscli.interactive`, which alone
-imports prompt_toolkit) or an :class:`~wscli.conversation.Exchange` read by tail's
-loop (:class:`~wscli.tailing.TailRun`), so replies print exactly as ``tail``
+Thin: options in, then either the prompt (:mod:`wscli.session.interactive`, which alone
+imports prompt_toolkit) or an :class:`~wscli.net.conversation.Exchange` read by tail's
+loop (:class:`~wscli.session.tailing.TailRun`), so replies print exactly as ``tail``
 prints messages.
 """
 
@@ -17,17 +17,17 @@ from typing import IO, TYPE_CHECKING
 
 import click
 
-from wscli.cli import AppState, pass_state
-from wscli.connection import ConnectOptions
 from wscli.errors import EXIT_CODE_HELP, BadUsage, CheckFailed
 from wscli.frames import OP_TEXT
-from wscli.options import AliasedChoice, connection_options
-from wscli.output import MODE_ALIASES, MODES
-from wscli.tap import Tap
+from wscli.net.connection import ConnectOptions
+from wscli.net.tap import Tap
+from wscli.options.connection import AliasedChoice, connection_options
+from wscli.options.state import AppState, pass_state
+from wscli.output.terminal import MODE_ALIASES, MODES
 
 if TYPE_CHECKING:
-    from wscli.compare import Expectation
     from wscli.recording import RecordingWriter
+    from wscli.session.expect import Expectation
 
 DEFAULT_WAIT = 1.0  # seconds to wait for replies after the input ends, without -n
 DEFAULT_WAIT_FOR_COUNT = 10.0  # with -n and no --wait: then exit 7
@@ -127,7 +127,7 @@ def connect(
       printf 'a\\nb\\n' | wscli connect URL -n 2 -o jsonl
       wscli connect URL --record session.jsonl   then: wscli replay session.jsonl --to URL
     """
-    from wscli.compare import Expectation
+    from wscli.session.expect import Expectation
 
     try:
         expectations = [Expectation.regex(e) for e in expects] + [
@@ -144,7 +144,7 @@ def connect(
             recorder = RecordingWriter(record_file, tap.redactor.url(conn.url))
             stack.callback(recorder.close)
         if not scripted and _isatty(sys.stdin) and _isatty(sys.stdout):
-            from wscli.interactive import run_interactive
+            from wscli.session.interactive import run_interactive
 
             run_interactive(
                 conn,
@@ -171,12 +171,12 @@ def _run_scripted(
     stack: ExitStack,
 ) -> None:
     """Send, then wait for replies, printing them through tail's loop."""
-    from wscli.compare import CheckedSource, Findings, preview
-    from wscli.conversation import Conversation, Exchange
     from wscli.filters import MessageFilter
-    from wscli.output import Output
-    from wscli.render import MessageRenderer
-    from wscli.tailing import TailRun
+    from wscli.net.conversation import Conversation, Exchange
+    from wscli.output.terminal import Output
+    from wscli.session.expect import CheckedSource, Findings, preview
+    from wscli.session.render import MessageRenderer
+    from wscli.session.tailing import TailRun
 
     lines = (
         _StdinLines(sys.stdin)

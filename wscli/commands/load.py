@@ -1,7 +1,7 @@
 """``wscli load``: many streaming users at once, on Locust, from one machine to many.
 
 Thin: parse options, patch the process for gevent (Locust's concurrency), hand the
-plan to :mod:`wscli.loadrun`, then report with :mod:`wscli.loadreport`. Locust and
+plan to :mod:`wscli.load.run`, then report with :mod:`wscli.load.report`. Locust and
 gevent are imported only inside the command, never by ``wscli load --help``.
 """
 
@@ -11,16 +11,16 @@ from typing import TYPE_CHECKING
 
 import click
 
-from wscli.cli import AppState, pass_state
-from wscli.connection import ConnectOptions
 from wscli.errors import EXIT_CODE_HELP, BadUsage, interrupt_status
-from wscli.options import connection_options
-from wscli.tap import Tap
+from wscli.net.connection import ConnectOptions
+from wscli.net.tap import Tap
+from wscli.options.connection import connection_options
+from wscli.options.state import AppState, pass_state
 
 if TYPE_CHECKING:
-    from wscli.loadreport import Limits
-    from wscli.loadrun import LoadPlan, RunResult
-    from wscli.output import Output
+    from wscli.load.report import Limits
+    from wscli.load.run import LoadPlan, RunResult
+    from wscli.output.terminal import Output
 
 INSTALL_HINT = "install it with: pip install 'wscli-toolkit[load]'"
 _positive = click.FloatRange(min=0, min_open=True)
@@ -220,7 +220,7 @@ def load(
     if max_missed is not None and not fanout:
         raise BadUsage("--max-missed needs --fanout")
     from wscli.filters import parse_field_path
-    from wscli.outfiles import check_writable
+    from wscli.output.files import check_writable
 
     for path, option in ((junit_file, "--junit"), (html_file, "--html"), (csv_prefix, "--csv")):
         if path:
@@ -233,9 +233,9 @@ def load(
     _patch_for_gevent()
     from dataclasses import asdict
 
-    from wscli.load import LoadSettings
-    from wscli.loadreport import Limits
-    from wscli.loadrun import LoadPlan
+    from wscli.load.report import Limits
+    from wscli.load.run import LoadPlan
+    from wscli.load.user import LoadSettings
 
     schema, schema_dir = _schema(schema_file) if (validate or schema_file) else (None, None)
     role = "master" if master else "worker" if worker else "local"
@@ -277,7 +277,7 @@ def _schema(schema_file: str | None) -> tuple[dict[str, object] | None, str | No
     from pathlib import Path
 
     from wscli.schema import load_schema
-    from wscli.tailing import load_validator
+    from wscli.session.tailing import load_validator
 
     load_validator(schema_file)  # a bad schema fails here, before any user starts
     if schema_file is None:
@@ -316,11 +316,11 @@ def _patch_for_gevent() -> None:
 def _run(
     state: AppState, tap: Tap, plan: LoadPlan, limits: Limits, *, mode: str, junit_file: str | None
 ) -> None:
-    from wscli.fdlimit import raise_open_file_limit
-    from wscli.load import REGISTRY
-    from wscli.loadrun import quiet_locust_logs, run
-    from wscli.loadview import ProgressView
-    from wscli.output import Output
+    from wscli.load.run import quiet_locust_logs, run
+    from wscli.load.user import REGISTRY
+    from wscli.load.view import ProgressView
+    from wscli.output.terminal import Output
+    from wscli.server.fdlimit import raise_open_file_limit
 
     raise_open_file_limit()
     quiet_locust_logs(verbose=tap.stderr_sink is not None)
@@ -343,7 +343,7 @@ def _report(
     mode: str,
     junit_file: str | None,
 ) -> None:
-    from wscli.loadreport import (
+    from wscli.load.report import (
         Summary,
         exit_status,
         from_locust,
@@ -355,7 +355,7 @@ def _report(
         verdict_line,
         write_atomic,
     )
-    from wscli.loadrun import write_html
+    from wscli.load.run import write_html
 
     summary = Summary(role=plan.role, target_users=plan.users, duration=result.elapsed)
     if result.interrupted is not None:
@@ -369,7 +369,7 @@ def _report(
         from_locust(result.environment.stats, result.records, summary)
         summary.problems.extend(result.worker_problems)
         if plan.settings.fanout:
-            from wscli import fanout
+            from wscli.load import fanout
 
             summary.fanout = fanout.check(result.records, end=result.ended_at)
             summary.fanout.complete = not result.fanout_truncated

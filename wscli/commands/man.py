@@ -8,7 +8,8 @@ import click
 @click.command(
     epilog="\b\nExit codes:\n  0    the page was printed\n  2    usage error",
 )
-def man() -> None:
+@click.pass_context
+def man(ctx: click.Context) -> None:
     """Print the man page (roff) for wscli and every command.
 
     \b
@@ -18,7 +19,9 @@ def man() -> None:
     The source distribution ships the same page as man/wscli.1.
     """
     from wscli import __version__
-    from wscli.cli import cli
-    from wscli.manpage import render
+    from wscli.output.manpage import render
 
-    click.echo(render(cli, "wscli", __version__), nl=False)
+    # The root group is reached through the context, not imported: commands sit below it.
+    root = ctx.find_root().command
+    assert isinstance(root, click.Group)
+    click.echo(render(root, "wscli", __version__), nl=False)

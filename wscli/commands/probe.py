@@ -1,7 +1,7 @@
 """``wscli probe``: which step of a connection fails and why; a CI gate on a live stream.
 
-Thin on purpose: parse options, run :class:`wscli.diagnose.Probe`, draw its result with
-:mod:`wscli.probe_reports`, exit with the failed step's code. Imported by ``wscli
+Thin on purpose: parse options, run :class:`wscli.probe.steps.Probe`, draw its result with
+:mod:`wscli.probe.reports`, exit with the failed step's code. Imported by ``wscli
 --help``, so the network and report modules are imported inside the command.
 """
 
@@ -13,9 +13,9 @@ from typing import Any
 
 import click
 
-from wscli.cli import AppState, pass_state
 from wscli.errors import EXIT_CODE_HELP, BadUsage, WscliError
-from wscli.options import connection_params
+from wscli.options.connection import connection_params
+from wscli.options.state import AppState, pass_state
 
 _seconds = click.FloatRange(min=0, min_open=True)
 
@@ -127,11 +127,11 @@ def probe(
       wscli probe URL -o json | jq .steps
       wscli probe ws://localhost:8000/ws --resolve localhost:8000:::1,127.0.0.1
     """
-    from wscli.diagnose import Probe, parse_resolve, system_resolver, url_failure
-    from wscli.options import build_connection
-    from wscli.output import Output
-    from wscli.probe_checks import Plan
-    from wscli.tap import Redactor
+    from wscli.net.tap import Redactor
+    from wscli.options.connection import build_connection
+    from wscli.output.terminal import Output
+    from wscli.probe.checks import Plan
+    from wscli.probe.steps import Probe, parse_resolve, system_resolver, url_failure
 
     output = Output(color=state.color)
     if junit_file is not None and not Path(junit_file).resolve().parent.is_dir():
@@ -162,7 +162,7 @@ def probe(
         result = url_failure(url, exc, redactor)
     else:
         try:
-            from wscli.tailing import load_validator
+            from wscli.session.tailing import load_validator
 
             validator = load_validator(schema_file) if plan.validate else None
             runner = Probe(
@@ -180,11 +180,11 @@ def probe(
 
 def _report(output: Any, result: Any, *, fmt: str, quiet: bool, junit_file: str | None) -> None:
     """Write every report, then leave with the result's exit code."""
-    from wscli.probe_reports import checklist, json_document, junit_xml
+    from wscli.probe.reports import checklist, json_document, junit_xml
 
     junit_error: WscliError | None = None
     if junit_file is not None:
-        from wscli.outfiles import write_atomic
+        from wscli.output.files import write_atomic
 
         try:
             write_atomic(junit_file, junit_xml(result), target=f"--junit {junit_file}")

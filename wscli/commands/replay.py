@@ -1,8 +1,8 @@
 """``wscli replay``: play a recording on the terminal, as a mock server, or to a server.
 
 Thin: the recording is read by :mod:`wscli.recording`, paced by
-:mod:`wscli.playback`, shown by tail's loop (:class:`~wscli.tailing.TailRun`),
-served by :mod:`wscli.server` and sent by :mod:`wscli.conversation`.
+:mod:`wscli.playback`, shown by tail's loop (:class:`~wscli.session.tailing.TailRun`),
+served by :mod:`wscli.server.backend` and sent by :mod:`wscli.net.conversation`.
 """
 
 from __future__ import annotations
@@ -13,16 +13,16 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from wscli.cli import AppState, pass_state
 from wscli.errors import EXIT_CODE_HELP, BadUsage, CheckFailed, interrupt_status
-from wscli.options import build_connection, connection_params
-from wscli.view_options import ViewOptions, view_options
+from wscli.options.connection import build_connection, connection_params
+from wscli.options.state import AppState, pass_state
+from wscli.options.view import ViewOptions, view_options
 
 if TYPE_CHECKING:
     from wscli.playback import ReplayPlan
     from wscli.recording import RecordingProblem
 
-from wscli.serverconfig import DEFAULT_PATH
+from wscli.server.config import DEFAULT_PATH
 
 DEFAULT_REPLY_WAIT = 5.0
 
@@ -238,8 +238,8 @@ def _serve(
     loop: bool,
     quiet: bool,
 ) -> None:
-    from wscli.server import serve_forever
-    from wscli.serverconfig import ServerConfig
+    from wscli.server.backend import serve_forever
+    from wscli.server.config import ServerConfig
 
     host, port = parse_listen(serve_at)
     config = ServerConfig(
@@ -286,9 +286,9 @@ def _send_to(
     """Send the recorded sent frames with their timing; show (and compare) the replies."""
     from dataclasses import replace
 
-    from wscli.compare import CheckedSource, Findings, frame_differences
-    from wscli.conversation import Conversation, Exchange
     from wscli.filters import parse_field_path
+    from wscli.net.conversation import Conversation, Exchange
+    from wscli.session.expect import CheckedSource, Findings, frame_differences
 
     try:
         ignore = tuple(parse_field_path(p) for p in ignores)

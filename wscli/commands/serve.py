@@ -1,7 +1,7 @@
 """``wscli serve``: run the simulated Home Inspection backend.
 
-Thin on purpose: parse options, build a :class:`~wscli.server.ServerConfig`, hand over
-to :func:`wscli.server.serve_forever`. This module is imported by ``wscli --help``,
+Thin on purpose: parse options, build a :class:`~wscli.server.backend.ServerConfig`, hand over
+to :func:`wscli.server.backend.serve_forever`. This module is imported by ``wscli --help``,
 so the server (and ``websockets``) is imported inside the command.
 """
 
@@ -12,7 +12,7 @@ import sys
 import click
 
 from wscli.errors import interrupt_status
-from wscli.serverconfig import DEFAULT_PATH
+from wscli.server.config import DEFAULT_PATH
 
 # serve's own endings, not the client's table (issue #10).
 SERVE_EXIT_HELP = """\b
@@ -193,8 +193,8 @@ def serve(
                              shared messages (the summary line says how many)
     A wrong path gets HTTP 404 naming the right one. Ctrl-C stops (exit 130).
     """
-    from wscli.server import serve_forever
-    from wscli.serverconfig import ServerConfig
+    from wscli.server.backend import serve_forever
+    from wscli.server.config import ServerConfig
 
     config = ServerConfig(
         host=host,
@@ -221,11 +221,11 @@ def serve(
         broadcast=broadcast,
         fanout_loss=fanout_loss,
     )
-    from wscli.fdlimit import raise_open_file_limit
+    from wscli.server.fdlimit import raise_open_file_limit
 
     raise_open_file_limit()
     if port_file is not None:
-        from wscli.outfiles import check_writable
+        from wscli.output.files import check_writable
 
         check_writable(port_file, "--port-file")
     ready = ReadyLine(port_file=port_file, json_line=json_ready)
@@ -252,7 +252,7 @@ class ReadyLine:
 
         port = urlsplit(url).port
         if self.port_file is not None:
-            from wscli.outfiles import write_atomic
+            from wscli.output.files import write_atomic
 
             write_atomic(self.port_file, f"{port}\n".encode())
             self.written = True

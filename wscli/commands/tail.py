@@ -9,13 +9,13 @@ from contextlib import ExitStack
 import click
 from click.core import ParameterSource
 
-from wscli.cli import AppState, pass_state
-from wscli.connection import ConnectOptions
 from wscli.errors import EXIT_CODE_HELP
-from wscli.options import connection_options
-from wscli.stream import Stream, StreamPolicy
-from wscli.tap import Tap
-from wscli.view_options import ViewOptions, view_options
+from wscli.net.connection import ConnectOptions
+from wscli.net.stream import Stream, StreamPolicy
+from wscli.net.tap import Tap
+from wscli.options.connection import connection_options
+from wscli.options.state import AppState, pass_state
+from wscli.options.view import ViewOptions, view_options
 
 DEMO_RATE = 5.0
 
@@ -112,8 +112,8 @@ def _start_demo(stack: ExitStack, conn: ConnectOptions) -> ConnectOptions:
     """Run the simulated backend in-process on a free port and point ``conn`` at it."""
     from dataclasses import replace
 
-    from wscli.server import start_in_thread
-    from wscli.serverconfig import ServerConfig
+    from wscli.server.backend import start_in_thread
+    from wscli.server.config import ServerConfig
 
     server = start_in_thread(ServerConfig(port=0, rate=DEMO_RATE))
     stack.callback(server.stop)

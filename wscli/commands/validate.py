@@ -1,7 +1,7 @@
 """``wscli validate``: check recordings, JSON files, pipes and live streams against a schema.
 
-Thin on purpose: sources (:mod:`wscli.sources`) read, the tally
-(:mod:`wscli.validation`) checks and counts, reports (:mod:`wscli.reports`) write;
+Thin on purpose: sources (:mod:`wscli.validate.sources`) read, the tally
+(:mod:`wscli.validate.tally`) checks and counts, reports (:mod:`wscli.validate.reports`) write;
 this file parses options, wires them together and decides the exit status.
 """
 
@@ -16,14 +16,14 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from wscli.cli import AppState, pass_state
 from wscli.errors import EXIT_CODE_HELP, BadUsage, ExitStatus, WscliError, interrupt_status
-from wscli.options import AliasedChoice, connection_params
+from wscli.options.connection import AliasedChoice, connection_params
+from wscli.options.state import AppState, pass_state
 
 if TYPE_CHECKING:
-    from wscli.output import Output
-    from wscli.sources import FileSource, UrlSource
-    from wscli.validation import Checker, Failure, Tally
+    from wscli.output.terminal import Output
+    from wscli.validate.sources import FileSource, UrlSource
+    from wscli.validate.tally import Checker, Failure, Tally
 
 BUILTIN_SCHEMA = "built-in sensor_stream.schema.json"
 
@@ -118,7 +118,7 @@ def validate(
       wscli validate -o json data.jsonl | jq '.problems[] | .place + " " + .reason'
       wscli validate --check-schema other.schema.json
     """
-    from wscli.output import Output
+    from wscli.output.terminal import Output
 
     output = Output(color=state.color)
     output.keep_verdict_on_closed_pipe()  # `validate ... | head` keeps exit 1 or 2
@@ -152,7 +152,7 @@ def _default_sources(conn_values: dict[str, Any], *, live: bool) -> list[str]:
     """
     if not live and not sys.stdin.isatty():
         return ["-"]
-    from wscli.options import resolve_settings
+    from wscli.options.connection import resolve_settings
 
     url = resolve_settings(conn_values)[0].get("url")
     if url:
@@ -170,7 +170,7 @@ def _check_options(
     junit_file: str | None,
 ) -> None:
     """Refuse combinations that cannot work before anything is read."""
-    from wscli.sources import is_url
+    from wscli.validate.sources import is_url
 
     urls = [spec for spec in specs if is_url(spec)]
     if (count is not None or duration is not None) and not urls:
@@ -197,9 +197,9 @@ def _open(
     count: int | None,
     duration: float | None,
 ) -> list[FileSource | UrlSource]:
-    from wscli.linereader import DEFAULT_LIMIT
-    from wscli.options import build_connection
-    from wscli.sources import UrlSource, open_sources
+    from wscli.options.connection import build_connection
+    from wscli.validate.lines import DEFAULT_LIMIT
+    from wscli.validate.sources import UrlSource, open_sources
 
     def live(url: str) -> UrlSource:
         options, tap = build_connection({**conn_values, "url": url})
@@ -234,7 +234,7 @@ class ValidateRun:
         junit_file: str | None,
         limit: int | None,
     ) -> None:
-        from wscli.reports import TextReport
+        from wscli.validate.reports import TextReport
 
         output.keep_verdict_on_closed_pipe()
         self.output = output
@@ -251,7 +251,7 @@ class ValidateRun:
         self.kept: list[Failure] = []
 
     def tally(self, validator: Checker) -> Tally:
-        from wscli.validation import Tally
+        from wscli.validate.tally import Tally
 
         streaming = self.text is not None and not self.quiet
         return Tally(
@@ -270,7 +270,7 @@ class ValidateRun:
 
     def execute(self, tally: Tally, sources: list[FileSource | UrlSource]) -> None:
         """Check each source in turn; a connection error or Ctrl-C stops the run."""
-        from wscli.sources import UrlSource
+        from wscli.validate.sources import UrlSource
 
         try:
             for source in sources:
@@ -304,8 +304,8 @@ class ValidateRun:
 
     def _write_reports(self, tally: Tally, *, schema: str, strict: bool) -> None:
         from wscli.endings import reason_of, stop_phrase
-        from wscli.outfiles import write_atomic
-        from wscli.reports import json_document, junit_xml, summary_line
+        from wscli.output.files import write_atomic
+        from wscli.validate.reports import json_document, junit_xml, summary_line
 
         elapsed = time.monotonic() - self.started
         error = self.error.one_line() if self.error is not None else None
@@ -359,8 +359,8 @@ def check_schema_file(output: Output, path: str, fmt: str) -> None:
     Raises:
         BadUsage: the schema is unreadable, not JSON, or not a valid JSON Schema (exit 2).
     """
-    from wscli.reports import schema_check_document, schema_problem_lines
     from wscli.schema import Problem, Validator, check_schema, load_schema
+    from wscli.validate.reports import schema_check_document, schema_problem_lines
 
     schema = load_schema(path)
     draft = draft_name(schema)

@@ -1,0 +1,315 @@
+"""``wscli connect`` on a terminal: a prompt at the bottom, frames printed above it.
+
+The only module that imports prompt_toolkit, and only inside functions, so
+``--help`` and scripted use never pay for it. ``patch_stdout`` makes every
+``print`` from the receiver thread draw above the prompt, so a half-typed line
+is redrawn intact after each frame instead of being garbled.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from wscli.errors import BadUsage, WscliError, interrupt_status
+from wscli.frames import OP_BINARY, OP_TEXT, OPCODE_NAMES, escape, hex_preview, human_bytes
+from wscli.net.conversation import CLOSE_WAIT, Conversation, Event, Received
+
+if TYPE_CHECKING:
+    from prompt_toolkit import PromptSession
+
+    from wscli.net.connection import ConnectOptions
+    from wscli.net.tap import Tap
+    from wscli.recording import RecordingWriter
+
+HELP = """\
+  /ping [DATA]            ping, and print the round trip
+  /close [CODE] [REASON]  close (default 1000) and quit
+  /binary HEX             send a binary frame, e.g. /binary 0a ff
+  /send-file PATH         send a file as one frame (text if UTF-8, else binary)
+  /quit                   close with 1000 and quit (also Ctrl-D)
+  /help                   this list
+  //TEXT                  send /TEXT
+  Ctrl-C clears the line; at an empty prompt it quits."""
+
+
+class FramePrinter:
+    """One line (or an indented block with ``--pretty``) per frame: time, direction, opcode."""
+
+    def __init__(self, *, pretty: bool, color: bool, emoji: bool) -> None:
+        self.pretty = pretty
+        self.color = color
+        self.marks = {"in": "📥", "out": "📤"} if emoji else {"in": "<", "out": ">"}
+
+    def _dim(self, text: str) -> str:
+        return f"\x1b[2m{text}\x1b[0m" if self.color else text
+
+    def line(self, text: str) -> None:
+        """Write through whatever ``sys.stdout`` is now: the prompt's proxy when patched."""
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+
+    def frame(self, direction: str, opcode: int, payload: bytes) -> None:
+        stamp = time.strftime("%H:%M:%S") + f".{int(time.time() * 1000) % 1000:03d}"
+        head = f"{self._dim(stamp)} {self.marks[direction]} {OPCODE_NAMES.get(opcode, opcode)}"
+        self.line(f"{head}  {self.body(opcode, payload)}")
+
+    def body(self, opcode: int, payload: bytes) -> str:
+        if opcode == OP_BINARY:
+            return f"({human_bytes(len(payload))}) {hex_preview(payload)}"
+        text = payload.decode("utf-8", "replace")
+        if self.pretty:
+            try:
+                obj = json.loads(text)
+            except ValueError:
+                pass
+            else:
+                lines = json.dumps(obj, indent=2, ensure_ascii=False).splitlines()
+                return "\n".join(escape(line) for line in lines)
+        return escape(text)
+
+    def note(self, text: str) -> None:
+        self.line(self._dim(escape(text)))
+
+
+class PromptLoop:
+    """Reads lines at the prompt and turns them into frames and commands."""
+
+    def __init__(
+        self,
+        conversation: Conversation,
+        printer: FramePrinter,
+        session: PromptSession[str],
+        max_size: int | None,
+    ) -> None:
+        self.conversation = conversation
+        self.printer = printer
+        self.session = session
+        self.max_size = max_size
+        self.pings = 0
+        self.commands: dict[str, Callable[[str], bool]] = {
+            "/ping": self._ping,
+            "/close": self._close,
+            "/binary": self._binary,
+            "/send-file": self._send_file,
+            "/quit": self._quit,
+            "/exit": self._quit,
+            "/help": self._help,
+        }
+
+    # -- receiver thread side --------------------------------------------------------
+    def on_event(self, event: Event) -> None:
+        if isinstance(event, Received):
+            self.printer.frame("in", event.opcode, event.payload)
+            return
+        if event.error is None:
+            who = "closed" if event.by_us else "server closed the connection"
+            self.printer.note(f"wscli: {who}: {event.describe()}")
+        self._wake_prompt()
+
+    def on_pong(self, payload: bytes, rtt: float | None) -> None:
+        if rtt is not None:
+            shown = escape(payload.decode("utf-8", "replace"))
+            self.printer.note(f"pong {shown!s}: round trip {rtt * 1000:.2f} ms")
+
+    def _wake_prompt(self) -> None:
+        """End the running prompt from the receiver thread (prompt_toolkit's loop owns it)."""
+        app = self.session.app
+        loop = app.loop
+        if app.is_running and loop is not None:
+            loop.call_soon_threadsafe(self._exit_prompt)
+
+    def _exit_prompt(self) -> None:
+        app = self.session.app
+        if app.is_running and app.future is not None and not app.future.done():
+            app.exit()
+
+    # -- prompt thread side ----------------------------------------------------------
+    def run(self) -> None:
+        """Prompt until the conversation ends; Ctrl-D closes 1000, Ctrl-C quits 130."""
+        conversation = self.conversation
+        while conversation.ended is None:
+            try:
+                line = self.session.prompt("> ", pre_run=self._exit_if_ended)
+            except EOFError:
+                conversation.close(1000)
+                break
+            except KeyboardInterrupt as exc:
+                conversation.close(1000, timeout=1.0)
+                raise click.exceptions.Exit(interrupt_status(exc)) from None
+            if line is None:
+                break
+            if not self.handle(line):
+                break
+
+    def _exit_if_ended(self) -> None:
+        if self.conversation.ended is not None:
+            self._exit_prompt()
+
+    def handle(self, line: str) -> bool:
+        """Act on one line; False ends the session."""
+        if line.startswith("/") and not line.startswith("//"):
+            name, _, rest = line.partition(" ")
+            command = self.commands.get(name)
+            if command is None:
+                self.printer.note(f"unknown command {name}: /help lists them; //TEXT sends /TEXT")
+                return True
+            try:
+                return command(rest.strip())
+            except BadUsage as exc:
+                self.printer.note(f"wscli: {exc.message}")
+                return True
+        text = line[1:] if line.startswith("//") else line
+        return self._send(OP_TEXT, text.encode("utf-8"))
+
+    def _send(self, opcode: int, payload: bytes) -> bool:
+        try:
+            self.conversation.send(opcode, payload)
+        except WscliError:
+            return False  # the receiver reports how it ended
+        return True
+
+    def _ping(self, rest: str) -> bool:
+        self.pings += 1
+        payload = rest.encode("utf-8") if rest else f"wscli-{self.pings}".encode()
+        if len(payload) > 125:
+            raise BadUsage("ping data is limited to 125 bytes (RFC 6455 section 5.5)")
+        try:
+            self.conversation.ping(payload)
+        except WscliError:
+            return False
+        return True
+
+    def _close(self, rest: str) -> bool:
+        raw_code, _, reason = rest.partition(" ")
+        code = 1000
+        if raw_code:
+            try:
+                code = int(raw_code)
+            except ValueError:
+                raise BadUsage(f"close code {raw_code!r} is not a number") from None
+        if not (
+            code == 1000 or 1001 <= code <= 1003 or 1007 <= code <= 1014 or 3000 <= code < 5000
+        ):
+            raise BadUsage(f"close code {code} cannot be sent: use 1000 or 3000-4999")
+        if len(reason.encode()) > 123:
+            raise BadUsage("close reason is limited to 123 bytes")
+        self.conversation.close(code, reason)
+        return False
+
+    def _binary(self, rest: str) -> bool:
+        try:
+            payload = bytes.fromhex(rest.replace(" ", "").replace(":", ""))
+        except ValueError:
+            raise BadUsage(f"not hex: {rest!r} (write e.g. /binary 0a ff)") from None
+        if self._send(OP_BINARY, payload):
+            self.printer.frame("out", OP_BINARY, payload)
+            return True
+        return False
+
+    def _send_file(self, rest: str) -> bool:
+        if not rest:
+            raise BadUsage("/send-file needs a PATH")
+        path = Path(rest).expanduser()
+        try:
+            size = path.stat().st_size
+            if self.max_size is not None and size > self.max_size:
+                raise BadUsage(f"{rest} is {human_bytes(size)}, over --max-size")
+            payload = path.read_bytes()
+        except OSError as exc:
+            raise BadUsage(f"cannot read {rest}: {exc.strerror or exc}") from None
+        try:
+            payload.decode("utf-8")
+            opcode = OP_TEXT
+        except UnicodeDecodeError:
+            opcode = OP_BINARY
+        if self._send(opcode, payload):
+            name = OPCODE_NAMES[opcode]
+            self.printer.note(f"sent {rest} as one {name} frame ({human_bytes(len(payload))})")
+            return True
+        return False
+
+    def _quit(self, rest: str) -> bool:
+        self.conversation.close(1000)
+        return False
+
+    def _help(self, rest: str) -> bool:
+        self.printer.line(HELP)
+        return True
+
+
+def history_file() -> Path | None:
+    """``connect_history`` under the user's state directory, or None when unusable."""
+    try:
+        from platformdirs import user_state_path
+
+        folder = user_state_path("wscli", appauthor=False)
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / "connect_history"
+        path.touch(exist_ok=True)
+        return path
+    except OSError:
+        return None
+
+
+def _key_bindings() -> Any:
+    from prompt_toolkit.key_binding import KeyBindings
+
+    bindings = KeyBindings()
+
+    @bindings.add("c-c")
+    def _interrupt(event: Any) -> None:
+        """Ctrl-C clears a typed line; at an empty prompt it quits (like a shell)."""
+        buffer = event.app.current_buffer
+        if buffer.text:
+            buffer.reset()
+        else:
+            event.app.exit(exception=KeyboardInterrupt, style="class:aborting")
+
+    return bindings
+
+
+def run_interactive(
+    conn: ConnectOptions,
+    tap: Tap,
+    *,
+    recorder: RecordingWriter | None,
+    pretty: bool,
+    color: str,
+    history: bool,
+) -> None:
+    """Run the prompt session; raises the connection's error when it ends badly."""
+    import os
+
+    from prompt_toolkit import PromptSession
+    from prompt_toolkit.history import FileHistory, History, InMemoryHistory
+    from prompt_toolkit.patch_stdout import patch_stdout
+
+    no_color = color == "never" or bool(os.environ.get("NO_COLOR"))
+    printer = FramePrinter(pretty=pretty, color=not no_color, emoji=True)
+    path = history_file() if history else None
+    store: History = FileHistory(str(path)) if path is not None else InMemoryHistory()
+    session: PromptSession[str] = PromptSession(history=store, key_bindings=_key_bindings())
+    conversation = Conversation(conn, tap, recorder=recorder)
+    loop = PromptLoop(conversation, printer, session, conn.max_size)
+    conversation.on_pong = loop.on_pong
+    try:
+        with patch_stdout(raw=True):
+            conversation.open(loop.on_event)
+            printer.note(
+                f"connected to {tap.redactor.url(conn.url)} (/help for commands, Ctrl-D to close)"
+            )
+            loop.run()
+            # The receiver prints how the session ended; let it finish inside the patch.
+            conversation.finished.wait(CLOSE_WAIT)
+    finally:
+        conversation.shutdown()
+    ended = conversation.ended
+    if ended is not None and ended.error is not None and not ended.by_us:
+        raise ended.error

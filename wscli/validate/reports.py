@@ -1,0 +1,447 @@
+"""The reports ``wscli validate`` writes: text for people, JSON and JUnit XML for machines.
+
+Text lines look like compiler output (``file:line: type: /path: reason``) so editors
+and ``grep`` understand them; they are streamed as failures are found, then a summary
+table (rich, imported only here and only when drawn) and one summary line. The JSON
+document and the JUnit file are written once, at the end, from the same counts.
+Everything a message contributes is escaped before it reaches a terminal or XML.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from wscli.frames import escape
+from wscli.output.terminal import AnsiStyles
+from wscli.validate.tally import MALFORMED, MALFORMED_ROW, UNKNOWN_TYPE, Failure, Row, Tally
+
+if TYPE_CHECKING:
+    from wscli.output.terminal import Output
+    from wscli.schema import Problem
+
+JUNIT_SUITE = "wscli validate"
+NO_MESSAGES = "expected messages, got none"
+_XML_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+# -- text -----------------------------------------------------------------------------------
+
+
+REPORT_STYLES = {
+    "place": "bold",
+    "type": "cyan",
+    "path": "yellow",
+    "malformed": "magenta",
+    "ok": "bold green",
+    "failed": "bold red",
+    "dim": "dim",
+}
+
+
+def failure_lines(failure: Failure, style: AnsiStyles | None = None) -> list[str]:
+    """``place: type: /path: reason``, one line per problem; ``place: malformed: reason``."""
+    s = style or AnsiStyles(REPORT_STYLES, False)
+    place = s("place", escape(failure.place))
+    if failure.kind == MALFORMED:
+        return [f"{place}: {s('malformed', 'malformed')}: {escape(failure.reason)}"]
+    label = s("type", escape(failure.row))
+    return [
+        f"{place}: {label}: {s('path', escape(p.path or '/'))}: {escape(p.reason)}"
+        for p in failure.problems
+    ]
+
+
+def summary_line(tally: Tally, elapsed: float | None = None, *, stopped: str = "") -> str:
+    """``OK: 200 messages, all valid`` or ``FAILED: 200 messages: 160 valid, 40 invalid, ...``.
+
+    ``stopped`` (``interrupted``, ``terminated``, ``idle timeout``, ...) says the run
+    ended early: the verdict is then ``INTERRUPTED``, ``TERMINATED`` or ``STOPPED``,
+    never ``OK``, whatever was seen.
+    """
+    took = f" in {elapsed:.2f} s" if elapsed is not None else ""
+    sources = len(tally.sources)
+    where = f" from {sources} sources" if sources > 1 else ""
+    total = tally.messages
+    verdict = "OK" if tally.ok else "FAILED"
+    if stopped:
+        verdict = _STOPPED_VERDICTS.get(stopped, "STOPPED")
+        took += f" ({stopped})"
+    if total == 0:
+        return f"{verdict}: {NO_MESSAGES}{where}{took}"
+    noun = "message" if total == 1 else "messages"
+    if tally.ok and not stopped:
+        return f"OK: {total} {noun}{where}, all valid{took}"
+    parts = [f"{tally.valid} valid", f"{tally.invalid} invalid"]
+    if tally.unknown_type:
+        parts[-1] += f" ({tally.unknown_type} of unknown type)"
+    parts.append(f"{tally.malformed} malformed")
+    return f"{verdict}: {total} {noun}{where}: {', '.join(parts)}{took}"
+
+
+_STOPPED_VERDICTS = {"interrupted": "INTERRUPTED", "terminated": "TERMINATED"}
+
+
+def summary_table(rows: list[Row], *, color: bool) -> str:
+    """The per-type table (valid, invalid, malformed, and a total) as text, drawn by rich."""
+    import io
+
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    totals = [sum(r.valid for r in rows), sum(r.invalid for r in rows)]
+    totals.append(sum(r.malformed for r in rows))
+    table = Table(box=box.SIMPLE, show_edge=False, pad_edge=False, show_footer=True)
+    table.add_column("type", footer="total")
+    for name, total in zip(("valid", "invalid", "malformed"), totals, strict=True):
+        table.add_column(name, justify="right", footer=str(total))
+    notes = any(row.unknown for row in rows)
+    if notes:
+        table.add_column("")
+    for row in rows:
+        cells = [
+            Text(str(n), style="red" if n and name != "valid" else "") if n else Text("-", "dim")
+            for name, n in zip(
+                ("valid", "invalid", "malformed"),
+                (row.valid, row.invalid, row.malformed),
+                strict=True,
+            )
+        ]
+        extra = [Text("unknown type" if row.unknown else "", style="red")] if notes else []
+        table.add_row(Text(escape(row.label)), *cells, *extra)
+    buffer = io.StringIO()
+    console = Console(
+        file=buffer,
+        width=100,
+        force_terminal=color,
+        no_color=not color,
+        color_system="standard" if color else None,
+        highlight=False,
+    )
+    console.print(table)
+    return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n"
+
+
+class TextReport:
+    """The human report: failures as they are found, then the table and the summary line.
+
+    Args:
+        output: where stdout is and whether it takes colour.
+        quiet: print only the summary line (``-q``).
+    """
+
+    def __init__(self, output: Output, *, quiet: bool = False) -> None:
+        self.output = output
+        self.quiet = quiet
+        self.style = AnsiStyles(REPORT_STYLES, output.color)
+
+    def failure(self, failure: Failure) -> None:
+        lines = failure_lines(failure, self.style)
+        self.output.write(("\n".join(lines) + "\n").encode("utf-8", "replace"))
+
+    def finish(
+        self, tally: Tally, *, limit: int | None, elapsed: float | None, stopped: str = ""
+    ) -> None:
+        s = self.style
+        out: list[str] = []
+        if not self.quiet:
+            if tally.not_listed:
+                more = tally.not_listed
+                noun = "message" if more == 1 else "messages"
+                note = f"... and {more} more failing {noun} not listed (--max-errors {limit})"
+                out.append(s("dim", note))
+            rows = tally.rows()
+            if rows:
+                if tally.listed:
+                    out.append("")
+                out.append(summary_table(rows, color=self.output.color).rstrip("\n"))
+        line = summary_line(tally, elapsed, stopped=stopped)
+        status, _, rest = line.partition(":")
+        out.append(s("ok" if tally.ok and not stopped else "failed", status) + ":" + rest)
+        self.output.write(("\n".join(out) + "\n").encode("utf-8", "replace"))
+        self.output.flush()
+
+
+# -- JSON -----------------------------------------------------------------------------------
+
+
+def failure_records(failure: Failure) -> list[dict[str, Any]]:
+    """The JSON problems of one failing message: one object per problem."""
+    base: dict[str, Any] = {
+        "place": failure.place,
+        "source": failure.source,
+        failure.unit: failure.position,
+        "kind": failure.kind,
+        "type": failure.msg_type,
+    }
+    if failure.kind == MALFORMED:
+        return [{**base, "path": None, "reason": failure.reason}]
+    return [{**base, "path": p.path, "reason": p.reason} for p in failure.problems]
+
+
+def json_document(
+    tally: Tally,
+    *,
+    schema: str,
+    strict: bool,
+    elapsed: float,
+    limit: int | None,
+    error: str | None = None,
+    stopped: str = "",
+    reason: str | None = None,
+    failures: list[Failure] | None = None,
+) -> dict[str, Any]:
+    """One document with the summary, each source and every listed problem.
+
+    ``error`` is the one-line error that stopped the run, if one did; ``reason`` is
+    why the run did not pass, for machines (see :mod:`wscli.endings`); ``failures``
+    are the listed failures (default: the tally's), at most ``limit`` of them, so
+    memory stays bounded: the counts stay exact and a note says how many are not
+    listed (issue #6).
+    """
+    by_type = {
+        row.label: {
+            "valid": row.valid,
+            "invalid": row.invalid,
+            "malformed": row.malformed,
+            **({"unknown_type": True} if row.unknown else {}),
+        }
+        for row in tally.rows()
+    }
+    listed = tally.failures if failures is None else failures
+    problems = [record for failure in listed for record in failure_records(failure)]
+    not_listed = max(0, tally.invalid + tally.malformed - len(listed))
+    return {
+        "ok": tally.ok and not stopped and reason is None,
+        "reason": reason,
+        "result": summary_line(tally, stopped=stopped),
+        "schema": schema,
+        "strict": strict,
+        "summary": {
+            "messages": tally.messages,
+            "valid": tally.valid,
+            "invalid": tally.invalid,
+            "unknown_type": tally.unknown_type,
+            "malformed": tally.malformed,
+            "by_type": by_type,
+        },
+        "sources": [
+            {
+                "source": s.name,
+                "kind": s.kind,
+                "messages": s.messages,
+                "valid": s.valid,
+                "invalid": s.invalid,
+                "malformed": s.malformed,
+            }
+            for s in tally.sources
+        ],
+        "problems": problems,
+        "failures_listed": len(listed),
+        "failures_not_listed": not_listed,
+        "note": not_listed_note(not_listed, limit) if not_listed else None,
+        "max_errors": limit,
+        "elapsed_s": round(elapsed, 3),
+        "error": error,
+    }
+
+
+def not_listed_note(count: int, limit: int | None) -> str:
+    """``... and 5 more failing messages not listed (--max-errors 1000)``."""
+    noun = "message" if count == 1 else "messages"
+    bound = f" (--max-errors {limit})" if limit is not None else ""
+    return f"... and {count} more failing {noun} not listed{bound}"
+
+
+# -- JUnit XML ------------------------------------------------------------------------------
+
+
+def _xml_text(text: str) -> str:
+    """XML 1.0 cannot hold most control characters, even escaped: show them instead."""
+    return _XML_INVALID.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def junit_xml(
+    tally: Tally,
+    *,
+    schema: str,
+    elapsed: float,
+    error: str | None = None,
+    stopped: str = "",
+    reason: str | None = None,
+    failures: list[Failure] | None = None,
+) -> bytes:
+    """JUnit XML: one test case per message type, failures listing each problem.
+
+    Malformed input is a test case of its own; a run that saw no message has one
+    failing ``messages`` case, so a CI viewer never shows an empty green suite. A run
+    that ended early (interrupted, terminated, a timeout, a connection error) gets
+    an ``<error>`` in a ``run`` case whose type is the machine-readable ``reason``:
+    a cut-short run is never green (issue #7). ``failures`` are the listed ones
+    (default: the tally's); the rest are counted as "N more not listed".
+    """
+    import xml.etree.ElementTree as ET
+
+    rows = tally.rows()
+    by_row: dict[str, list[Failure]] = {}
+    for failure in tally.failures if failures is None else failures:
+        by_row.setdefault(failure.row, []).append(failure)
+    cases: list[tuple[str, str, str | None, str, str]] = []  # name, out, kind, message, body
+    for row in rows:
+        out = f"{row.messages} messages: {row.valid} valid, {row.invalid} invalid"
+        if row.label == MALFORMED_ROW:
+            out = f"{row.malformed} malformed inputs"
+        bad = row.invalid + row.malformed
+        if not bad:
+            cases.append((row.label, out, None, "", ""))
+            continue
+        kind = MALFORMED if row.malformed else (UNKNOWN_TYPE if row.unknown else "invalid")
+        if row.malformed:
+            message = f"{row.malformed} malformed inputs (not JSON messages)"
+        elif row.unknown:
+            message = f"{row.invalid} messages of unknown type {row.label!r}"
+        else:
+            message = f"{row.invalid} of {row.messages} {row.label} messages invalid"
+        listed = by_row.get(row.label, [])
+        body = [line for f in listed for line in failure_lines(f)]
+        hidden = bad - len(listed)
+        if hidden > 0:
+            body.append(f"... and {hidden} more not listed")
+        cases.append((row.label, out, kind, message, "\n".join(body)))
+    if tally.messages == 0:
+        cases.append(("messages", "", "no_messages", NO_MESSAGES, NO_MESSAGES))
+    failed = sum(1 for case in cases if case[2] is not None)
+    ended_early = bool(stopped) or error is not None
+    errors = 1 if ended_early else 0
+    seconds = f"{elapsed:.3f}"
+    suites = ET.Element(
+        "testsuites",
+        name=JUNIT_SUITE,
+        tests=str(len(cases) + errors),
+        failures=str(failed),
+        errors=str(errors),
+        time=seconds,
+    )
+    suite = ET.SubElement(
+        suites,
+        "testsuite",
+        name=JUNIT_SUITE,
+        tests=str(len(cases) + errors),
+        failures=str(failed),
+        errors=str(errors),
+        skipped="0",
+        time=seconds,
+        timestamp=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S"),
+    )
+    properties = ET.SubElement(suite, "properties")
+    ET.SubElement(properties, "property", name="schema", value=_xml_text(schema))
+    for source in tally.sources:
+        ET.SubElement(properties, "property", name="source", value=_xml_text(source.name))
+    ET.SubElement(properties, "property", name="result", value=summary_line(tally, stopped=stopped))
+    for case_name, case_out, case_kind, case_message, case_body in cases:
+        case = ET.SubElement(
+            suite, "testcase", classname="wscli.validate", name=_xml_text(case_name), time="0"
+        )
+        if case_kind is not None:
+            element = ET.SubElement(
+                case, "failure", message=_xml_text(case_message), type=case_kind
+            )
+            element.text = _xml_text(case_body)
+        if case_out:
+            ET.SubElement(case, "system-out").text = _xml_text(case_out)
+    if ended_early:
+        noun = "message" if tally.messages == 1 else "messages"
+        headline = f"run: {stopped or 'stopped'} after {tally.messages} {noun}"
+        case = ET.SubElement(suite, "testcase", classname="wscli.validate", name="run", time="0")
+        element = ET.SubElement(
+            case, "error", message=_xml_text(headline), type=reason or "stopped"
+        )
+        element.text = _xml_text(error or headline)
+    ET.indent(suites)
+    xml: bytes = ET.tostring(suites, encoding="utf-8", xml_declaration=True)
+    return xml
+
+
+# -- checking a schema ----------------------------------------------------------------------
+
+
+def schema_problem_lines(path: str, problems: list[Problem]) -> list[str]:
+    """``schema.json#/properties/a/minimum: expected number, got string "5"``."""
+    return [f"{escape(path)}#{escape(p.path)}: {escape(p.reason)}" for p in problems]
+
+
+def schema_check_document(path: str, draft: str, problems: list[Problem]) -> dict[str, Any]:
+    return {
+        "schema": path,
+        "draft": draft,
+        "valid": not problems,
+        "problems": [{"path": p.path, "reason": p.reason} for p in problems],
+    }
+
+
+# -- shared by every command's reports --------------------------------------------------------
+
+
+def junit_suite(
+    suite_name: str,
+    classname: str,
+    cases: list[dict[str, Any]],
+    *,
+    elapsed: float,
+    properties: dict[str, str] | None = None,
+) -> bytes:
+    """A JUnit XML document from plain test cases (``wscli probe``'s steps and assertions).
+
+    Each case is ``{"name", "time"?, "outcome": "passed"|"failure"|"error"|"skipped",
+    "message"?, "type"?, "body"?, "out"?}``; counts and escaping are done here once.
+    """
+    import xml.etree.ElementTree as ET
+
+    def count(outcome: str) -> str:
+        return str(sum(1 for case in cases if case["outcome"] == outcome))
+
+    seconds = f"{elapsed:.3f}"
+    totals = {
+        "tests": str(len(cases)),
+        "failures": count("failure"),
+        "errors": count("error"),
+        "skipped": count("skipped"),
+        "time": seconds,
+    }
+    top = {"name": suite_name, **{k: v for k, v in totals.items() if k != "skipped"}}
+    suites = ET.Element("testsuites", attrib=top)
+    suite = ET.SubElement(
+        suites,
+        "testsuite",
+        attrib={
+            "name": suite_name,
+            **totals,
+            "timestamp": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S"),
+        },
+    )
+    if properties:
+        element = ET.SubElement(suite, "properties")
+        for name, value in properties.items():
+            ET.SubElement(element, "property", name=name, value=_xml_text(value))
+    for case in cases:
+        node = ET.SubElement(
+            suite,
+            "testcase",
+            classname=classname,
+            name=_xml_text(case["name"]),
+            time=f"{case.get('time') or 0:.3f}",
+        )
+        outcome = case["outcome"]
+        if outcome != "passed":
+            child = ET.SubElement(node, outcome, message=_xml_text(case.get("message", "")))
+            if outcome != "skipped":
+                child.set("type", case.get("type", outcome))
+                child.text = _xml_text(case.get("body", case.get("message", "")))
+        if case.get("out"):
+            ET.SubElement(node, "system-out").text = _xml_text(case["out"])
+    ET.indent(suites)
+    xml: bytes = ET.tostring(suites, encoding="utf-8", xml_declaration=True)
+    return xml
