@@ -20,7 +20,17 @@ import pytest
 import websocket
 from python_socks import ProxyConnectionError, ProxyError, ProxyTimeoutError
 
-from wscli.connection import (
+from wscli.errors import (
+    BadUsage,
+    ConnectionLost,
+    ConnectionRefused,
+    HandshakeRejected,
+    NameResolutionFailed,
+    TimedOut,
+    TLSFailure,
+    WscliError,
+)
+from wscli.net.connection import (
     ConnectOptions,
     Handshake,
     _classify_dns,
@@ -36,24 +46,14 @@ from wscli.connection import (
     request_headers_for_tap,
     tls_port_error,
 )
-from wscli.errors import (
-    BadUsage,
-    ConnectionLost,
-    ConnectionRefused,
-    HandshakeRejected,
-    NameResolutionFailed,
-    TimedOut,
-    TLSFailure,
-    WscliError,
-)
-from wscli.handshake import (
+from wscli.net.handshake import (
     ConnectTimeout,
     ResponseHeadersTooLarge,
     TLSAnswer,
     TLSClosed,
     UpgradeUnanswered,
 )
-from wscli.transport import FrameTooLarge
+from wscli.net.transport import FrameTooLarge
 
 PROXY_VARIABLES = (
     "http_proxy",
@@ -1451,16 +1451,19 @@ def test_proxy_options_for_a_proxy() -> None:
         "http_proxy_timeout": 2.5,
         "http_proxy_auth": ("bob", "pw"),
     }
-    assert _proxy_options(ConnectOptions(url=WS)) == {}
+    assert _proxy_options(ConnectOptions(url=WS)) == DIRECT
 
 
-def test_proxy_options_no_proxy_clears_the_variables(monkeypatch: pytest.MonkeyPatch) -> None:
-    """--no-proxy removes every proxy variable, both spellings, so the library cannot read them."""
+# websocket-client's own argument for "no proxy for this connection, whatever the env says".
+DIRECT = {"http_no_proxy": ["*"]}
+
+
+def test_proxy_options_no_proxy_keeps_the_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    """--no-proxy tells the library "direct" per connection; the environment is left alone."""
     for name in PROXY_VARIABLES:
         monkeypatch.setenv(name, "http://10.0.0.9:3128")
-    assert _proxy_options(ConnectOptions(url=WS, proxy="http://p:1", no_proxy=True)) == {}
-    left = {name for name in PROXY_VARIABLES if name in os.environ}
-    assert left == {"no_proxy", "NO_PROXY"}
+    assert _proxy_options(ConnectOptions(url=WS, proxy="http://p:1", no_proxy=True)) == DIRECT
+    assert {name for name in PROXY_VARIABLES if name in os.environ} == set(PROXY_VARIABLES)
 
 
 @pytest.mark.parametrize("present", [(), ("HTTP_PROXY",), ("https_proxy",)])
@@ -1470,9 +1473,10 @@ def test_proxy_options_no_proxy_with_variables_missing(
     """--no-proxy works whichever spelling of the variables is unset."""
     for name in present:
         monkeypatch.setenv(name, "http://10.0.0.9:3128")
-    assert _proxy_options(ConnectOptions(url=WS, no_proxy=True)) == {}
-    assert not [name for name in PROXY_VARIABLES[:3] if name in os.environ]
-    assert not [name for name in PROXY_VARIABLES[4:7] if name in os.environ]
+    assert _proxy_options(ConnectOptions(url=WS, no_proxy=True)) == DIRECT
+    assert [name for name in PROXY_VARIABLES if name in os.environ] == [
+        name for name in PROXY_VARIABLES if name in present
+    ]
 
 
 # --- opening: what reaches the library, the tap and the caller ----------------------------
@@ -1537,10 +1541,10 @@ class FakeTap:
 @pytest.fixture
 def fake_library(monkeypatch: pytest.MonkeyPatch) -> type[FakeSocket]:
     """The transport's WebSocket classes replaced by recording fakes."""
-    import wscli.transport
+    import wscli.net.transport
 
-    monkeypatch.setattr(wscli.transport, "BufferedWebSocket", FakeSocket)
-    monkeypatch.setattr(wscli.transport, "TappedWebSocket", FakeTapped)
+    monkeypatch.setattr(wscli.net.transport, "BufferedWebSocket", FakeSocket)
+    monkeypatch.setattr(wscli.net.transport, "TappedWebSocket", FakeTapped)
     monkeypatch.setattr(FakeSocket, "made", [])
     monkeypatch.setattr(FakeSocket, "failure", None)
     monkeypatch.setattr(FakeSocket, "lines", [])
@@ -1568,6 +1572,7 @@ def test_open_connection_plain(fake_library: type[FakeSocket]) -> None:
         "header": ["X-A: 1", "Authorization: Bearer t0k3n"],
         "timeout": 10.0,
         "suppress_origin": True,
+        **DIRECT,
     }
     assert handshake == Handshake(
         status=101,

@@ -440,14 +440,13 @@ def _proxy_options(options: ConnectOptions) -> dict[str, Any]:
     """
     from wscli.net.proxies import library_proxy_options, proxy_choice
 
-    if options.no_proxy:
-        # websocket-client reads http(s)_proxy itself whenever no proxy host is
-        # passed, and offers no switch to stop it: drop them for this process.
-        for key in ("http_proxy", "https_proxy", "all_proxy"):
-            os.environ.pop(key, None)
-            os.environ.pop(key.upper(), None)
-        return {}
-    return library_proxy_options(proxy_choice(options), options.connect_timeout)
+    choice = None if options.no_proxy else proxy_choice(options)
+    if choice is None:
+        # wscli has decided "direct": the library must not read http(s)_proxy itself.
+        # Its own no-proxy list says so for this connection only; the process's
+        # environment stays as the user set it.
+        return {"http_no_proxy": ["*"]}
+    return library_proxy_options(choice, options.connect_timeout)
 
 
 def request_headers_for_tap(

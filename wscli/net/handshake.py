@@ -178,6 +178,11 @@ def _open_transport(
     if given is not None:  # `wscli probe` ran TCP, proxy and TLS itself, each timed
         return given, (hostname, port, resource)
     proxy = proxy_info(**options)  # type: ignore[no-untyped-call]
+    if proxy.no_proxy is None:
+        # proxy_info keeps http_no_proxy only beside a proxy host; without one the
+        # library would fall back to the environment's proxies, which wscli has
+        # already weighed (``--no-proxy``, NO_PROXY, all_proxy) in ``proxy_choice``.
+        proxy.no_proxy = options.get("http_no_proxy")
     if proxy.proxy_host and proxy.proxy_protocol != "http":
         return open_socket(url, ws.sock_opt, proxy, None)
     try:
