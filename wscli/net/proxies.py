@@ -46,9 +46,6 @@ class ProxyChoice:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"{self.kind} proxy {host}:{self.port} (from {self.source})"
 
-    def shown_url(self) -> str:
-        return redact_url(self.url)
-
     def bypass_hint(self) -> str:
         if self.from_environment:
             return f"check the proxy, or ignore {self.source} with --no-proxy"

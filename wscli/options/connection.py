@@ -18,6 +18,7 @@ import click
 from wscli.errors import BadUsage
 from wscli.net.connection import DEFAULT_URL, ConnectOptions, check_url
 from wscli.net.tap import Tap, environment_secrets
+from wscli.profiles import COMMAND_LINE, PROFILE_ENV
 from wscli.redact import Redactor
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -158,7 +159,7 @@ def given_options(keys: tuple[str, ...]) -> dict[str, str]:
             continue
         source = ctx.get_parameter_source(param.name)
         if source is ParameterSource.COMMANDLINE:
-            given[param.name] = "command line"
+            given[param.name] = COMMAND_LINE
         elif source is ParameterSource.ENVIRONMENT:
             envvar = param.envvar if isinstance(param.envvar, str) else "?"
             given[param.name] = f"env {envvar}"
@@ -174,7 +175,7 @@ def _guess_given(values: dict[str, Any]) -> dict[str, str]:
             continue
         if key == "max_size" or value == getattr(defaults, key, object()):
             continue
-        given[key] = "command line"
+        given[key] = COMMAND_LINE
     return given
 
 
@@ -187,7 +188,7 @@ def _profile_name() -> str | None:
         state = ctx.find_object(AppState)
         if state is not None:
             return state.profile
-    return os.environ.get("WSCLI_PROFILE") or None
+    return os.environ.get(PROFILE_ENV) or None
 
 
 def resolve_settings(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str], Any]:
@@ -202,7 +203,7 @@ def resolve_settings(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, 
     if given is None:
         given = _guess_given(values)
     if values.get("url") is not None and "url" not in given:
-        given = {**given, "url": "command line"}
+        given = {**given, "url": COMMAND_LINE}
     profile = load_profile(_profile_name())
     plain = {key: value for key, value in values.items() if key != GIVEN}
     merged, origins = merge(plain, given, profile)
