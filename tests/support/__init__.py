@@ -1,0 +1,1 @@
+"""What tests import: CLI drivers, raw peers on loopback, pty and probe helpers."""
