@@ -28,6 +28,7 @@ from wscli.errors import (
 from wscli.frames import (
     ABNORMAL_CLOSURE,
     describe_close,
+    parse_close_payload,
 )
 from wscli.hints import (
     PROBE_TIP,
@@ -94,6 +95,10 @@ class ConnectOptions:
             found += header_secrets(name, value)
         return [value for value in dict.fromkeys(found) if value]
 
+    def redact(self, text: str) -> str:
+        """Server text (a close reason) with every credential these options carry hidden."""
+        return redact_text(text, self.secrets())
+
     def header_pairs(self) -> list[tuple[str, str]]:
         """User headers as (name, value), ``--token`` as a bearer Authorization."""
         pairs: list[tuple[str, str]] = []
@@ -105,6 +110,17 @@ class ConnectOptions:
         if self.token:
             pairs.append(("Authorization", f"Bearer {self.token}"))
         return pairs
+
+
+def server_close(payload: bytes, options: ConnectOptions) -> tuple[int | None, str]:
+    """A close frame's code and reason, the reason with our own credentials hidden.
+
+    Servers put the offending token in the reason (``1008 bad token abc``); every
+    place that reads a close frame goes through here, so the reason is clean before
+    it reaches an error line, a note, a report or a recording.
+    """
+    code, reason = parse_close_payload(payload)
+    return code, options.redact(reason)
 
 
 def check_url(url: str, secrets: Iterable[str] = ()) -> str:

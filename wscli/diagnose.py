@@ -488,7 +488,7 @@ class Probe:
                 said = ", ".join(f"{k}: {v}" for k, v in shown_headers.items())
                 step.summary = f"{error.message} [{said}]"
             if "location" in headers:
-                step.details["location"] = self.redactor.url(headers["location"])
+                step.details["location"] = self.redactor.header("location", headers["location"])
             if status in (401, 403):
                 sent = connection.request_headers_for_tap(self.options, self.options.header_pairs())
                 wanted = ("origin", "authorization", "cookie", "sec-websocket-protocol")

@@ -69,9 +69,9 @@ def safe_line(text: str) -> str:
     credentials); this runs on every error line, so no raise site can forget.
     """
     from wscli.frames import escape
-    from wscli.redact import redact_urls_in_text
+    from wscli.redact import redact_urls_in_text, remembered_secrets
 
-    return escape(redact_urls_in_text(text))
+    return escape(redact_urls_in_text(text, remembered_secrets()))
 
 
 class WscliError(click.ClickException):

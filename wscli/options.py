@@ -17,7 +17,7 @@ import click
 
 from wscli.connection import DEFAULT_URL, ConnectOptions, check_url
 from wscli.errors import BadUsage
-from wscli.redact import Redactor
+from wscli.redact import Redactor, remember_secrets
 from wscli.tap import Tap, environment_secrets
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -244,6 +244,7 @@ def build_connection(values: dict[str, Any]) -> tuple[ConnectOptions, Tap]:
         ping_timeout=values["ping_timeout"],
     )
     secrets = [*options.secrets(), *environment_secrets()]
+    remember_secrets(secrets)
     redactor = Redactor(secrets, enabled=not values["no_redact"])
     tap = Tap(verbose=values["verbose"], tap_file=values["tap_file"], url=url, redactor=redactor)
     return options, tap

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from wscli.connection import ConnectOptions, Handshake, classify, open_connection
+from wscli.connection import ConnectOptions, Handshake, classify, open_connection, server_close
 from wscli.endings import idle_timeout
 from wscli.errors import (
     ConnectionLost,
@@ -30,7 +30,6 @@ from wscli.frames import (
     OP_PONG,
     OP_TEXT,
     describe_close,
-    parse_close_payload,
 )
 from wscli.tap import Tap
 
@@ -228,7 +227,7 @@ class Stream:
                 self._delivered = True
                 yield opcode, payload
             elif opcode == OP_CLOSE:
-                code, reason = parse_close_payload(payload)
+                code, reason = server_close(payload, options)
                 self.close_code, self.close_reason = code, reason
                 ws.shutdown()
                 if code is None or code in NORMAL_CLOSE_CODES:
