@@ -229,7 +229,23 @@ def _check_profile(name: str, table: dict[str, Any], path: Path, text: str) -> d
             )
         kind = PROFILE_KEYS[key][0]
         values[key] = _convert(kind, key, raw, path, line)
+        if key in _SENT_AS_HEADERS:
+            _check_header_values(key, values[key], path, line)
     return values
+
+
+# Settings that go on the wire as upgrade request headers.
+_SENT_AS_HEADERS = ("headers", "origin", "subprotocols")
+
+
+def _check_header_values(key: str, value: Any, path: Path, line: int | None) -> None:
+    """A profile value with a CR/LF would add header lines of its own: refuse it."""
+    from wscli.headers import raw_header_problem, value_problem
+
+    for item in (value,) if isinstance(value, str) else value:
+        problem = raw_header_problem(item) if key == "headers" else value_problem(item)
+        if problem is not None:
+            raise ConfigError(f"{key} {problem}", path, line)
 
 
 def _convert(kind: str, key: str, raw: Any, path: Path, line: int | None) -> Any:

@@ -107,9 +107,17 @@ class ConnectOptions:
             if not sep or not name.strip():
                 raise BadUsage(f"bad header {raw!r}", hint='write headers as "Name: value"')
             pairs.append((name.strip(), value.strip()))
-        if self.token:
+        if self.token and not self.has_authorization_header():
             pairs.append(("Authorization", f"Bearer {self.token}"))
         return pairs
+
+    def has_authorization_header(self) -> bool:
+        """A ``-H`` (or profile) ``Authorization`` header, which wins over ``--token``.
+
+        Two Authorization headers are ambiguous (RFC 9110 allows one): servers
+        answer 400 or 500, or pick either. The explicit header is sent alone.
+        """
+        return any(raw.partition(":")[0].strip().lower() == "authorization" for raw in self.headers)
 
 
 def server_close(payload: bytes, options: ConnectOptions) -> tuple[int | None, str]:

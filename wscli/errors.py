@@ -74,6 +74,16 @@ def safe_line(text: str) -> str:
     return escape(redact_urls_in_text(text, remembered_secrets()))
 
 
+def warn(text: str, file: IO[Any] | None = None) -> None:
+    """``wscli: warning: <text>`` on stderr: the run goes on, the user should know."""
+    stream = file if file is not None else sys.stderr
+    try:
+        stream.write(safe_line(f"wscli: warning: {text}") + "\n")
+        stream.flush()
+    except (BrokenPipeError, ValueError):
+        pass
+
+
 class WscliError(click.ClickException):
     """A failure with its exit status, rendered as one line on stderr.
 

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import click
 
 from wscli.connection import DEFAULT_URL, ConnectOptions, check_url
-from wscli.errors import BadUsage
+from wscli.errors import BadUsage, warn
 from wscli.redact import Redactor, remember_secrets
 from wscli.tap import Tap, environment_secrets
 
@@ -209,6 +209,37 @@ def resolve_settings(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, 
     return merged, origins, profile
 
 
+_HEADER_SETTINGS = (
+    ("token", "--token"),
+    ("origin", "--origin"),
+    ("subprotocols", "--subprotocol"),
+    ("headers", "-H"),
+)
+
+
+def check_header_settings(values: dict[str, Any], origins: dict[str, str]) -> None:
+    """Refuse a setting that would not go on the wire as the one header it looks like.
+
+    A CR/LF in ``--token`` (or ``-H``, ``--origin``, ``--subprotocol``, a profile's
+    token variable) would add header lines of the user's own making: exit 2 instead.
+
+    Raises:
+        BadUsage: naming the setting and where it came from (flag, env var, profile).
+    """
+    from wscli.headers import hint, raw_header_problem, value_problem
+
+    for key, label in _HEADER_SETTINGS:
+        value = values.get(key)
+        if not value:
+            continue
+        items = (value,) if isinstance(value, str) else tuple(value)
+        for item in items:
+            problem = raw_header_problem(item) if key == "headers" else value_problem(item)
+            if problem is not None:
+                where = origins.get(key, "command line")
+                raise BadUsage(f"bad header: {label} {problem}", where=where, hint=hint(problem))
+
+
 def build_connection(values: dict[str, Any]) -> tuple[ConnectOptions, Tap]:
     """Fold the raw option values, over the profile if any, into connection options and a tap.
 
@@ -217,7 +248,8 @@ def build_connection(values: dict[str, Any]) -> tuple[ConnectOptions, Tap]:
     """
     from wscli.config import missing_token
 
-    values, _, profile = resolve_settings(values)
+    values, origins, profile = resolve_settings(values)
+    check_header_settings(values, origins)
     token_env = missing_token(profile, values)
     if token_env is not None:
         raise BadUsage(
@@ -243,6 +275,11 @@ def build_connection(values: dict[str, Any]) -> tuple[ConnectOptions, Tap]:
         ping_interval=values["ping_interval"] or None,
         ping_timeout=values["ping_timeout"],
     )
+    if options.token and options.has_authorization_header():
+        warn(
+            f"both an Authorization header ({origins.get('headers', 'command line')}) and"
+            f" a token ({origins.get('token', 'command line')}): sending the header, not the token"
+        )
     secrets = [*options.secrets(), *environment_secrets()]
     remember_secrets(secrets)
     redactor = Redactor(secrets, enabled=not values["no_redact"])
