@@ -55,6 +55,10 @@ PROFILE_KEYS: dict[str, tuple[str, str]] = {
 }
 
 
+# Durations that must be more than 0 (a timeout); the others may be 0 ("disabled").
+_POSITIVE_SECONDS = ("connect_timeout", "ping_timeout")
+
+
 class ConfigError(BadUsage):
     """The config file cannot be used: one line naming the file, the line and the problem."""
 
@@ -334,9 +338,13 @@ def _convert(kind: str, key: str, raw: Any, path: Path, line: int | None) -> Any
             raise bad("true or false")
         return raw
     if kind == "seconds":
-        if isinstance(raw, bool) or not isinstance(raw, int | float) or raw < 0:
-            raise bad("a number of seconds")
-        return float(raw)
+        from wscli.durations import parse_duration
+
+        try:
+            # The flags' own converter: 30, 1.5, "500ms", "5m"; never NaN, inf or < 0.
+            return parse_duration(raw, positive=key in _POSITIVE_SECONDS)
+        except ValueError as exc:
+            raise ConfigError(f"{key}: {exc}", path, line) from None
     if kind == "strs":
         if isinstance(raw, str):
             raw = [raw]

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import click
 
 from wscli.connection import DEFAULT_URL, ConnectOptions, check_url
+from wscli.durations import POSITIVE_SECONDS, SECONDS
 from wscli.errors import BadUsage, warn
 from wscli.redact import Redactor, remember_secrets
 from wscli.tap import Tap, environment_secrets
@@ -76,7 +77,7 @@ _CONNECTION_PARAMS = (
     # Timeouts and limits
     click.option(
         "--connect-timeout",
-        type=click.FloatRange(min=0, min_open=True),
+        type=POSITIVE_SECONDS,
         default=10.0,
         show_default=True,
         metavar="SECONDS",
@@ -91,7 +92,7 @@ _CONNECTION_PARAMS = (
     ),
     click.option(
         "--ping-interval",
-        type=click.FloatRange(min=0),
+        type=SECONDS,
         default=20.0,
         show_default=True,
         metavar="SECONDS",
@@ -99,7 +100,7 @@ _CONNECTION_PARAMS = (
     ),
     click.option(
         "--ping-timeout",
-        type=click.FloatRange(min=0, min_open=True),
+        type=POSITIVE_SECONDS,
         default=20.0,
         show_default=True,
         metavar="SECONDS",

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from wscli.cli import AppState, pass_state
+from wscli.durations import POSITIVE_SECONDS
 from wscli.errors import EXIT_CODE_HELP, BadUsage, ExitStatus, WscliError, interrupt_status
 from wscli.options import AliasedChoice, connection_params
 
@@ -77,7 +78,7 @@ BUILTIN_SCHEMA = "built-in sensor_stream.schema.json"
 )
 @click.option(
     "--duration",
-    type=click.FloatRange(min=0, min_open=True),
+    type=POSITIVE_SECONDS,
     metavar="SECONDS",
     help="URL sources: stop after this long.",
 )
