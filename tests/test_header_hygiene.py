@@ -147,3 +147,12 @@ def test_serve_answers_two_authorization_headers_with_400_and_logs_it(serve: Any
     assert answer.startswith(b"HTTP/1.1 400 ")
     assert any("rejected 400" in line and "Authorization" in line for line in lines), lines
     assert _raw_upgrade(server.port, "Authorization: Bearer s3cret-tok").startswith(b"HTTP/1.1 101")
+
+
+def test_serve_answers_two_origin_headers_with_400_and_logs_it(serve: Any) -> None:
+    """Any repeated header its checks read is the client's mistake, said and logged."""
+    lines: list[str] = []
+    server = serve(allowed_origin=("https://a.example",), log=lines.append)
+    answer = _raw_upgrade(server.port, "Origin: https://a.example", "Origin: https://b.example")
+    assert answer.startswith(b"HTTP/1.1 400 ")
+    assert any("rejected 400" in line and "Origin" in line for line in lines), lines

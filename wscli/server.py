@@ -132,8 +132,13 @@ class _Hub:
         A check that fails unexpectedly is logged and answered 500: websockets'
         own answer to an exception here is a 500 its (silenced) logger alone sees.
         """
+        from websockets.datastructures import MultipleValuesError
+
         try:
             return self._check_request(connection, request)
+        except MultipleValuesError as exc:  # two Origin headers: the client's mistake
+            name = exc.args[0] if exc.args else "a"
+            return self._reject(connection, 400, f"more than one {name} header: send exactly one\n")
         except Exception as exc:
             return self._reject(
                 connection, 500, f"error while checking the upgrade: {type(exc).__name__}: {exc}\n"
