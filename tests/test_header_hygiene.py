@@ -156,3 +156,15 @@ def test_serve_answers_two_origin_headers_with_400_and_logs_it(serve: Any) -> No
     answer = _raw_upgrade(server.port, "Origin: https://a.example", "Origin: https://b.example")
     assert answer.startswith(b"HTTP/1.1 400 ")
     assert any("rejected 400" in line and "Origin" in line for line in lines), lines
+
+
+@pytest.mark.slow
+def test_header_and_token_together_pass_serve_require_token(serve: Any) -> None:
+    """Against the project's own server: was HTTP 500 (two headers), now the header's token."""
+    server = serve(require_token="right-token-1", rate=50)
+    result = run_wscli(
+        "tail", server.url, "-n", "1",
+        "-H", "Authorization: Bearer right-token-1", "--token", "stale-token-2",
+    )  # fmt: skip
+    assert len(result.json_lines) == 1
+    assert "warning: both an Authorization header" in result.stderr
