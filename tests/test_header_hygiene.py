@@ -168,3 +168,23 @@ def test_header_and_token_together_pass_serve_require_token(serve: Any) -> None:
     )  # fmt: skip
     assert len(result.json_lines) == 1
     assert "warning: both an Authorization header" in result.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "suffix", ["?a=1\r\nX-Injected: 1", "?a=1 HTTP/1.1\r\nX-Injected: 1\r\n", "?a=\x1b[2J"]
+)
+def test_a_url_with_a_line_break_or_space_is_refused(suffix: str) -> None:
+    """urlsplit dropped the CR/LF and the space reached the request line: now exit 2."""
+    with HostileServer(_accept_then_close) as server:
+        result = run_wscli("tail", server.url + suffix, "-n", "1", expect=2)
+        requests = list(server.requests)
+    assert requests == []
+    assert "invalid URL" in result.stderr and "percent-encode" in result.stderr
+
+
+def test_a_url_read_with_its_final_newline_still_works(serve: Any) -> None:
+    """Surrounding whitespace (``WSCLI_URL=$(cat url.txt)`` in some shells) is dropped."""
+    server = serve(rate=50)
+    result = run_wscli("tail", "-n", "1", env=clean_env(WSCLI_URL=server.url + "\n"))
+    assert len(result.json_lines) == 1

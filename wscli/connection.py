@@ -140,9 +140,18 @@ def check_url(url: str, secrets: Iterable[str] = ()) -> str:
         BadUsage: not ws:// or wss://, no host, or a port empty or out of range. The
             message quotes the URL redacted (``secrets``: e.g. the ``--token``).
     """
+    url = url.strip()  # a value read from a file or a variable may end with a newline
     if "://" not in url:
         url = f"ws://{url}"
     shown = redact_url(url, secrets)
+    blank = next((ch for ch in url if ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F), None)
+    if blank is not None:
+        # urlsplit drops CR/LF/tab silently and a space reaches the request line as
+        # is: either way the request sent is not the URL given.
+        raise BadUsage(
+            f"invalid URL {shown!r}: it holds {blank!r}",
+            hint="percent-encode spaces (%20) and remove line breaks and control characters",
+        )
     try:
         parts = urlsplit(url)
         port = parts.port
