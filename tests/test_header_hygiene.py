@@ -188,3 +188,26 @@ def test_a_url_read_with_its_final_newline_still_works(serve: Any) -> None:
     server = serve(rate=50)
     result = run_wscli("tail", "-n", "1", env=clean_env(WSCLI_URL=server.url + "\n"))
     assert len(result.json_lines) == 1
+
+
+def test_header_rules() -> None:
+    """RFC 9110: a tab and obs-text may be in a value, controls may not; a name is a token."""
+    from wscli.headers import hint, name_problem, raw_header_problem, value_problem
+
+    assert value_problem("Bearer abc\tdef é") is None
+    assert value_problem("a\rb") == "holds a carriage return (\\r), which a header cannot carry"
+    assert value_problem("a\nb") == "holds a line feed (\\n), which a header cannot carry"
+    assert value_problem("a\x00") == "holds a NUL byte, which a header cannot carry"
+    assert (
+        value_problem("a\x7f") == "holds a control character (\\x7f), which a header cannot carry"
+    )
+    assert name_problem("X-Team_1") is None
+    assert name_problem("") == "has an empty header name"
+    assert (
+        name_problem("X Team")
+        == "has ' ' in the header name 'X Team', which a header name cannot carry"
+    )
+    assert raw_header_problem("nocolon") == "is not 'Name: value'"
+    assert raw_header_problem(" X-A :  v ") is None
+    assert "Name: value" in hint("is not 'Name: value'")
+    assert "line breaks" in hint("holds a line feed (\\n), which a header cannot carry")
