@@ -109,3 +109,39 @@ def test_redirect_location_with_a_secret_parameter_is_hidden(
     assert "redirects to " in result.stderr
     for text in (result.stdout, result.stderr, tap.read_text() if tap.exists() else ""):
         assert "LOCSECRET99" not in text
+
+
+def test_error_lines_hide_every_credential_the_run_registered() -> None:
+    """The last net: safe_line hides what build_connection registered, until the next run."""
+    from wscli.errors import safe_line
+    from wscli.redact import forget_secrets, remember_secrets
+
+    remember_secrets(["abc", "REGISTERED-1"])  # too short to hide: "abc" is everywhere
+    try:
+        assert safe_line("closed: bad REGISTERED-1 abc") == "closed: bad [redacted] abc"
+    finally:
+        forget_secrets()
+    assert safe_line("closed: bad REGISTERED-1") == "closed: bad REGISTERED-1"
+
+
+def test_location_headers_are_redacted_relative_or_absolute() -> None:
+    redactor = Redactor()
+    assert redactor.header("Location", "/cb?code=c0de&state=1") == "/cb?code=[redacted]&state=1"
+    assert (
+        redactor.header("location", "wss://u:pw@h/x?sig=s1") == "wss://redacted@h/x?sig=[redacted]"
+    )
+    assert redactor.header("Content-Location", "cb#access_token=t") == "cb#access_token=[redacted]"
+    assert redactor.header("Link", "<https://h/x?token=t1>; rel=next") == (
+        "<https://h/x?token=[redacted]>; rel=next"
+    )
+    assert redactor.header("Server", "nginx") == "nginx"
+    assert Redactor(enabled=False).header("Location", "/x?token=t") == "/x?token=t"
+
+
+def test_a_url_at_the_end_of_a_sentence_keeps_its_punctuation() -> None:
+    from wscli.redact import redact_urls_in_text
+
+    text = "redirects to wss://h/x?sig=s1: connect there, or ws://h/y?token=t2."
+    assert redact_urls_in_text(text) == (
+        "redirects to wss://h/x?sig=[redacted]: connect there, or ws://h/y?token=[redacted]."
+    )
