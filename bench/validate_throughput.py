@@ -166,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     wscli = find_wscli()
-    from wscli.schema import builtin_schema_path
+    from wscli.checks.schema import builtin_schema_path
 
     schema_path = str(builtin_schema_path())
     print(f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs")

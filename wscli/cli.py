@@ -239,6 +239,9 @@ def cli(ctx: click.Context, color: str, profile: str | None, traceback: bool) ->
     # Runs before a subcommand parses --help: store, never work (the profile is
     # read only when a command connects).
     ctx.obj = AppState(color=color, traceback=traceback, profile=profile)
+    from wscli.redact import forget_secrets
+
+    forget_secrets()  # one invocation's credentials (in-process runs share the module)
 
 
 def _wants_traceback(argv: list[str]) -> bool:

@@ -70,9 +70,19 @@ def safe_line(text: str) -> str:
     credentials); this runs on every error line, so no raise site can forget.
     """
     from wscli.frames import escape
-    from wscli.redact import redact_urls_in_text
+    from wscli.redact import redact_urls_in_text, remembered_secrets
 
-    return escape(redact_urls_in_text(text))
+    return escape(redact_urls_in_text(text, remembered_secrets()))
+
+
+def warn(text: str, file: IO[Any] | None = None) -> None:
+    """``wscli: warning: <text>`` on stderr: the run goes on, the user should know."""
+    stream = file if file is not None else sys.stderr
+    try:
+        stream.write(safe_line(f"wscli: warning: {text}") + "\n")
+        stream.flush()
+    except (BrokenPipeError, ValueError):
+        pass
 
 
 class WscliError(click.ClickException):

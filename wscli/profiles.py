@@ -55,6 +55,10 @@ PROFILE_KEYS: dict[str, tuple[str, str]] = {
 }
 
 
+# Durations that must be more than 0 (a timeout); the others may be 0 ("disabled").
+_POSITIVE_SECONDS = ("connect_timeout", "ping_timeout")
+
+
 class ConfigError(BadUsage):
     """The config file cannot be used: one line naming the file, the line and the problem."""
 
@@ -198,6 +202,7 @@ def load_profile(name: str | None, env: Mapping[str, str] | None = None) -> Prof
         return None
     document = read_config(path)
     profiles: dict[str, Any] = document.get("profiles", {})
+    warn_if_exposed(path, profiles)
     chosen = name or document.get("default_profile")
     if not chosen:
         return None
@@ -209,6 +214,70 @@ def load_profile(name: str | None, env: Mapping[str, str] | None = None) -> Prof
         )
     text = path.read_text(encoding="utf-8")
     return Profile(chosen, path, _check_profile(chosen, profiles[chosen], path, text))
+
+
+def _secret_places(profiles: Mapping[str, Any]) -> list[str]:
+    """Where the file holds a credential: ``profile staging: headers``, ``... url``."""
+    from wscli.redact import header_secrets, url_secrets
+
+    places = []
+    for name, table in profiles.items():
+        if not isinstance(table, dict):
+            continue
+        for key in ("url", "proxy"):
+            value = table.get(key)
+            if isinstance(value, str) and url_secrets(value):
+                places.append(f"profile {name}: {key}")
+        headers = table.get("headers")
+        pairs: list[tuple[str, Any]] = []
+        if isinstance(headers, dict):
+            pairs = list(headers.items())
+        elif isinstance(headers, list):
+            split = (h.partition(":") for h in headers if isinstance(h, str))
+            pairs = [(name, value) for name, _, value in split]
+        if any(isinstance(v, str) and header_secrets(str(k), v) for k, v in pairs):
+            places.append(f"profile {name}: headers")
+    return places
+
+
+_WARNED: set[Path] = set()
+
+
+def warn_if_exposed(path: Path, profiles: Mapping[str, Any]) -> None:
+    """Warn (once per file) when a file holding a credential is open to other users.
+
+    Tokens never live in the file, but a Cookie or Authorization header, a URL's
+    password or ``?token=`` can; like ssh and curl's ``.netrc``, such a file should
+    be the owner's alone.
+    """
+    if os.name != "posix" or path in _WARNED:
+        return
+    try:
+        mode = path.stat().st_mode & 0o777
+    except OSError:
+        return
+    if not mode & 0o066:
+        return
+    places = _secret_places(profiles)
+    if not places:
+        return
+    _WARNED.add(path)
+    from wscli.errors import warn
+
+    rights = [
+        text
+        for bit, text in (
+            (0o040, "group-readable"),
+            (0o020, "group-writable"),
+            (0o004, "world-readable"),
+            (0o002, "world-writable"),
+        )
+        if mode & bit
+    ]
+    warn(
+        f"config file {path} holds a secret ({', '.join(places)}) and is"
+        f" {' and '.join(rights)} (mode {mode:04o}): run chmod 600 {path}"
+    )
 
 
 def _check_profile(name: str, table: dict[str, Any], path: Path, text: str) -> dict[str, Any]:
@@ -229,7 +298,23 @@ def _check_profile(name: str, table: dict[str, Any], path: Path, text: str) -> d
             )
         kind = PROFILE_KEYS[key][0]
         values[key] = _convert(kind, key, raw, path, line)
+        if key in _SENT_AS_HEADERS:
+            _check_header_values(key, values[key], path, line)
     return values
+
+
+# Settings that go on the wire as upgrade request headers.
+_SENT_AS_HEADERS = ("headers", "origin", "subprotocols")
+
+
+def _check_header_values(key: str, value: Any, path: Path, line: int | None) -> None:
+    """A profile value with a CR/LF would add header lines of its own: refuse it."""
+    from wscli.headers import raw_header_problem, value_problem
+
+    for item in (value,) if isinstance(value, str) else value:
+        problem = raw_header_problem(item) if key == "headers" else value_problem(item)
+        if problem is not None:
+            raise ConfigError(f"{key} {problem}", path, line)
 
 
 def _convert(kind: str, key: str, raw: Any, path: Path, line: int | None) -> Any:
@@ -253,9 +338,13 @@ def _convert(kind: str, key: str, raw: Any, path: Path, line: int | None) -> Any
             raise bad("true or false")
         return raw
     if kind == "seconds":
-        if isinstance(raw, bool) or not isinstance(raw, int | float) or raw < 0:
-            raise bad("a number of seconds")
-        return float(raw)
+        from wscli.durations import parse_duration
+
+        try:
+            # The flags' own converter: 30, 1.5, "500ms", "5m"; never NaN, inf or < 0.
+            return parse_duration(raw, positive=key in _POSITIVE_SECONDS)
+        except ValueError as exc:
+            raise ConfigError(f"{key}: {exc}", path, line) from None
     if kind == "strs":
         if isinstance(raw, str):
             raw = [raw]

@@ -15,7 +15,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from wscli.frames import OP_CLOSE
+
 REDACTED = "[redacted]"
+_REDACTED_BYTES = REDACTED.encode("ascii")
 # Userinfo is replaced by a marker that is itself valid userinfo, so a redacted URL
 # still parses (``[redacted]@`` does not: brackets in a netloc mean an IPv6 host).
 REDACTED_USERINFO = "redacted"
@@ -76,8 +79,9 @@ SECRET_PARAM_SUFFIXES = (
     "session_id",
 )
 
-# A URL inside free text: scheme, then everything up to whitespace or a quote.
-_URL_IN_TEXT = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s'\"<>`]+")
+# A URL inside free text: scheme, then everything up to whitespace or a quote, less a
+# trailing punctuation mark (``redirects to URL: connect`` keeps its colon).
+_URL_IN_TEXT = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s'\"<>`]*[^\s'\"<>`.,:;)]")
 _PERCENT = re.compile(r"%([0-9A-Fa-f]{2})")
 
 
@@ -128,11 +132,44 @@ def redact_target(target: str, secrets: Iterable[str] = ()) -> str:
     return redact_url(f"x://h{target}", secrets).removeprefix("x://h")
 
 
+LOCATION_HEADERS = frozenset({"location", "content-location"})
+
+
+def redact_location(value: str, secrets: Iterable[str] = ()) -> str:
+    """A ``Location`` value, absolute (``wss://h/x?access_token=``) or relative (``/x?token=``)."""
+    if "://" in value:
+        return redact_url(value, secrets)
+    return redact_target(value, secrets)
+
+
 def redact_urls_in_text(text: str, secrets: Iterable[str] = ()) -> str:
     """Every URL found in ``text`` passed through :func:`redact_url` (for error lines)."""
     if "://" in text:
         text = _URL_IN_TEXT.sub(lambda m: redact_url(m.group(0)), text)
     return redact_text(text, secrets)
+
+
+_PROCESS_SECRETS: set[str] = set()
+
+
+def remember_secrets(values: Iterable[str]) -> None:
+    """Register this run's credentials so every diagnostic line hides them.
+
+    The last net under the per-connection redaction: an error built far from the
+    options (a close reason quoted by a report, a library message) still goes
+    through :func:`wscli.errors.safe_line`, which hides these.
+    """
+    _PROCESS_SECRETS.update(value for value in values if value and len(value) >= 4)
+
+
+def forget_secrets() -> None:
+    """Start a new invocation with no credentials remembered."""
+    _PROCESS_SECRETS.clear()
+
+
+def remembered_secrets() -> frozenset[str]:
+    """Every credential :func:`remember_secrets` was given in this process."""
+    return frozenset(_PROCESS_SECRETS)
 
 
 def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
@@ -195,22 +232,27 @@ class Redactor:
         self.enabled = enabled
         self.secrets = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
         self._pattern = re.compile("|".join(map(re.escape, self.secrets))) if self.secrets else None
+        encoded = [re.escape(s.encode("utf-8")) for s in self.secrets]
+        self._bytes_pattern = re.compile(b"|".join(encoded)) if encoded else None
 
     def text(self, value: str) -> str:
         if not self.enabled or self._pattern is None:
             return value
         return self._pattern.sub(REDACTED, value)
 
-    def payload(self, data: bytes) -> bytes:
-        """A frame payload with known secrets replaced (a token echoed back by a server)."""
-        if not self.enabled or self._pattern is None:
+    def payload(self, data: bytes, opcode: int | None = None) -> bytes:
+        """A frame payload with known secrets replaced, whatever its opcode.
+
+        Matched on bytes, not decoded text: a binary frame (hex in ``-v``, base64 in
+        ``--tap``) or a close frame (whose two code bytes are rarely valid UTF-8)
+        echoing the token back must hide it as a text frame does. A close frame's
+        code is kept and only its reason is searched.
+        """
+        if not self.enabled or self._bytes_pattern is None:
             return data
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            return data
-        redacted = self.text(text)
-        return data if redacted == text else redacted.encode("utf-8")
+        if opcode == OP_CLOSE and len(data) >= 2:
+            return data[:2] + self._bytes_pattern.sub(_REDACTED_BYTES, data[2:])
+        return self._bytes_pattern.sub(_REDACTED_BYTES, data)
 
     def header(self, name: str, value: str) -> str:
         if not self.enabled:
@@ -219,7 +261,10 @@ class Redactor:
             scheme = value.split(" ", 1)[0] if " " in value else ""
             keep = scheme if scheme.lower() in ("bearer", "basic", "token", "digest") else ""
             return f"{keep} {REDACTED}".strip()
-        return self.text(value)
+        if name.lower() in LOCATION_HEADERS:
+            return redact_location(value, self.secrets)
+        # Any other header may quote a URL (``Link``, ``Refresh: 0; url=...``).
+        return redact_urls_in_text(value, self.secrets)
 
     def headers(self, pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
         return [(name, self.header(name, value)) for name, value in pairs]

@@ -20,8 +20,8 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
 from tests.support.cli import clean_env, run_wscli, unit, wscli_executable
+from wscli.checks.schema import Validator, compile_schema
 from wscli.errors import BadUsage
-from wscli.schema import Validator, compile_schema
 from wscli.server.backend import BINARY_MAGIC, start_in_thread
 from wscli.server.config import ServerConfig
 

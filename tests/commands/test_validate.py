@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 
 from tests.support.cli import clean_env, run_cli, run_wscli, unit, wscli_executable
+from wscli.checks.schema import Problem
 from wscli.frames import OP_BINARY, OP_TEXT
 from wscli.recording import RecordingWriter
-from wscli.schema import Problem
 from wscli.server.simulator import Simulator
 from wscli.validate.sources import FileSource
 from wscli.validate.tally import Tally
@@ -440,7 +440,7 @@ def test_check_schema_speaks_of_schema_keywords(tmp_path: Path) -> None:
 
 def test_check_schema_passes_good_schemas(tmp_path: Path) -> None:
     """The built-in schema and a draft-07 schema check fine (exit 0) and say which draft."""
-    from wscli.schema import builtin_schema_path
+    from wscli.checks.schema import builtin_schema_path
 
     result = run_cli("validate", "--check-schema", str(builtin_schema_path()))
     assert "is a valid JSON Schema (draft 2020-12)" in result.stdout

@@ -22,7 +22,7 @@ def test_redactor_hides_credentials() -> None:
     assert "pw" not in url and "abc" not in url and "room=1" in url
     assert Redactor(["x" * 8], enabled=False).text("x" * 8) == "x" * 8
     assert redactor.payload(b'{"echo": "hunter2-secret"}') == b'{"echo": "[redacted]"}'
-    assert redactor.payload(b"\xffhunter2-secret") == b"\xffhunter2-secret"  # not text
+    assert redactor.payload(b"\xffhunter2-secret") == b"\xff[redacted]"  # not text, still hidden
 
 
 @pytest.mark.slow
@@ -111,8 +111,8 @@ def test_verbose_payload_fits_the_width_but_never_below_16_columns() -> None:
     assert narrow.endswith(" " + "y" * 15 + "…")
 
 
-def test_the_tap_redacts_text_frames_and_leaves_binary_ones_whole() -> None:
-    """A secret echoed in a text frame is hidden; binary payloads are opaque bytes, kept."""
+def test_the_tap_redacts_text_and_binary_frames() -> None:
+    """A secret echoed in a text or a binary frame is hidden (issue #17: hex is no disguise)."""
     import io
 
     from wscli.net.tap import Tap
@@ -124,7 +124,7 @@ def test_the_tap_redacts_text_frames_and_leaves_binary_ones_whole() -> None:
     tap.frame("in", 2, b"SECRET1")
     text, binary = stream.getvalue().splitlines()
     assert text.endswith(" text        14 B tok [redacted]")
-    assert binary.endswith(" binary       7 B 5345 4352 4554 31")
+    assert binary.endswith(" binary      10 B " + b"[redacted]".hex(" ", -2))
 
 
 def test_verbose_status_line_events_and_line_ends() -> None:

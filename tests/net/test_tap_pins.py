@@ -312,7 +312,7 @@ def test_the_handshake_record_holds_url_request_status_and_response(tmp_path: Pa
 
 def test_frames_are_recorded_with_direction_op_and_payload(tmp_path: Path) -> None:
     """Each frame the tap sees is one line: dir, op name, length, then text, b64 or close
-    code; a secret in a text payload is hidden, binary bytes are kept whole."""
+    code; a secret in a text or a binary payload is hidden (issue #17)."""
     path = tmp_path / "tap.jsonl"
     tap = Tap(tap_file=str(path), url="ws://h/", redactor=Redactor(["SECRET1"]))
     tap.frame("in", 1, b"tok SECRET1")
@@ -322,7 +322,7 @@ def test_frames_are_recorded_with_direction_op_and_payload(tmp_path: Path) -> No
     tap.close()
     assert read_records(path)[1:] == [
         {"dir": "in", "op": "text", "len": 14, "text": "tok [redacted]"},
-        {"dir": "out", "op": "binary", "len": 7, "b64": "U0VDUkVUMQ=="},
+        {"dir": "out", "op": "binary", "len": 10, "b64": "W3JlZGFjdGVkXQ=="},
         {"dir": "out", "op": "ping", "len": 2, "text": "hb"},
         {"dir": "in", "op": "close", "len": 5, "code": 1001, "reason": "bye"},
     ]

@@ -16,8 +16,8 @@ from datetime import datetime, timedelta, timezone, tzinfo
 
 import pytest
 
+from wscli.checks.schema import Problem
 from wscli.output.terminal import Output
-from wscli.schema import Problem
 from wscli.validate import reports
 from wscli.validate.jsonstream import JsonText, document_items
 from wscli.validate.reports import TextReport, junit_suite, junit_xml, summary_table

@@ -16,9 +16,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from wscli import schema as schema_module
-from wscli.errors import BadUsage
-from wscli.schema import (
+from wscli.checks import schema as schema_module
+from wscli.checks.schema import (
     DRAFT_2020_12,
     LocalRetriever,
     Problem,
@@ -29,6 +28,7 @@ from wscli.schema import (
     load_schema,
     make_strict,
 )
+from wscli.errors import BadUsage
 from wscli.server.simulator import INVALID_KINDS, Simulator
 
 READING: dict[str, Any] = {
@@ -365,9 +365,9 @@ def test_load_schema_errors_are_one_line(tmp_path: Path) -> None:
 
 
 def test_schema_module_imports_no_validator_or_network_library() -> None:
-    """Importing wscli.schema loads neither jsonschema nor rich nor a socket library."""
+    """Importing wscli.checks.schema loads neither jsonschema nor rich nor a socket library."""
     code = (
-        "import sys, wscli.schema\n"
+        "import sys, wscli.checks.schema\n"
         "bad = [m for m in ('jsonschema', 'jsonschema_rs', 'rich', 'websockets', 'websocket')"
         " if m in sys.modules]\n"
         "print(bad)"

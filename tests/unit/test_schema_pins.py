@@ -1,4 +1,4 @@
-"""Pins for wscli.schema's plain-words explanations: exact sentences, in-process, fast.
+"""Pins for wscli.checks.schema's plain-words explanations: exact sentences, in-process, fast.
 
 Every reason a user reads is compared whole, so a changed word, separator, case or
 argument shows up as a failure (mutation testing found these sentences unpinned).
@@ -17,9 +17,8 @@ from typing import Any, cast
 
 import pytest
 
-import wscli.schema as schema_mod
-from wscli.errors import BadUsage
-from wscli.schema import (
+import wscli.checks.schema as schema_mod
+from wscli.checks.schema import (
     SCHEMA_FILE,
     LocalRetriever,
     Problem,
@@ -41,6 +40,7 @@ from wscli.schema import (
     load_schema,
     read_schema_text,
 )
+from wscli.errors import BadUsage
 
 
 @pytest.mark.parametrize(
@@ -436,7 +436,7 @@ def test_builtin_schema_falls_back_to_the_checkout(
 ) -> None:
     """No packaged copy: the repository's ``schemas/`` beside the package."""
     monkeypatch.setattr(schema_mod, "resources", SimpleNamespace(files=lambda _name: tmp_path))
-    expected = Path(schema_mod.__file__).resolve().parent.parent / "schemas" / SCHEMA_FILE
+    expected = Path(schema_mod.__file__).resolve().parents[2] / "schemas" / SCHEMA_FILE
     assert builtin_schema_path() == expected
 
 

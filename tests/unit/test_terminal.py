@@ -103,7 +103,7 @@ def test_long_error_text_and_non_json_are_cut() -> None:
 
 def test_a_problem_too_long_for_the_line_wraps_below_it() -> None:
     """--validate's reason is not lost at narrow widths: it wraps onto indented lines."""
-    from wscli.schema import Problem
+    from wscli.checks.schema import Problem
 
     buffer = io.BytesIO()
     renderer = MessageRenderer(Output(stdout=buffer, is_tty=True, env={"COLUMNS": "40"}), "pretty")

@@ -17,10 +17,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from wscli.checks.schema import Validator, compile_schema
 from wscli.frames import OP_TEXT
 from wscli.messages import MAX_DEPTH
 from wscli.recording import frame_record
-from wscli.schema import Validator, compile_schema
 from wscli.server.simulator import Simulator
 from wscli.validate.lines import LineReader
 from wscli.validate.reports import failure_lines, failure_records

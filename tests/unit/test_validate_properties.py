@@ -16,9 +16,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from wscli.checks.schema import Validator, compile_schema, load_schema
 from wscli.frames import OP_TEXT
 from wscli.recording import frame_record
-from wscli.schema import Validator, compile_schema, load_schema
 from wscli.server.simulator import INVALID_KINDS, Simulator
 from wscli.validate.sources import FileSource
 from wscli.validate.tally import INVALID, UNKNOWN_TYPE, Tally

@@ -17,6 +17,7 @@ from typing import IO, TYPE_CHECKING
 
 import click
 
+from wscli.durations import SECONDS
 from wscli.errors import EXIT_CODE_HELP, BadUsage, CheckFailed
 from wscli.frames import OP_TEXT
 from wscli.net.connection import ConnectOptions
@@ -51,7 +52,7 @@ STDIN_QUEUE = 10_000  # lines read ahead of the connection; the pipe waits beyon
 )
 @click.option(
     "--wait",
-    type=click.FloatRange(min=0),
+    type=SECONDS,
     metavar="SECONDS",
     help=f"Wait this long for replies after the input (default {DEFAULT_WAIT:g} s without -n).",
 )

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from wscli.durations import MILLISECONDS, POSITIVE_SECONDS, SECONDS, FiniteFloatRange
 from wscli.errors import EXIT_CODE_HELP, BadUsage, interrupt_status
 from wscli.net.connection import ConnectOptions
 from wscli.net.tap import Tap
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
     from wscli.output.terminal import Output
 
 INSTALL_HINT = "install it with: pip install 'wscli-toolkit[load]'"
-_positive = click.FloatRange(min=0, min_open=True)
+_positive = FiniteFloatRange(min=0, min_open=True)
 
 
 @click.command(epilog=EXIT_CODE_HELP)
@@ -47,7 +48,7 @@ _positive = click.FloatRange(min=0, min_open=True)
 @click.option(
     "-t",
     "--duration",
-    type=_positive,
+    type=POSITIVE_SECONDS,
     default=10.0,
     show_default=True,
     metavar="SECONDS",
@@ -77,7 +78,7 @@ _positive = click.FloatRange(min=0, min_open=True)
 )
 @click.option(
     "--backoff",
-    type=click.FloatRange(min=0),
+    type=SECONDS,
     default=0.5,
     show_default=True,
     metavar="SECONDS",
@@ -98,25 +99,25 @@ _positive = click.FloatRange(min=0, min_open=True)
 # Thresholds
 @click.option(
     "--max-failure-rate",
-    type=click.FloatRange(0, 1),
+    type=FiniteFloatRange(0, 1),
     metavar="RATIO",
     help="Exit 1 above this share of failed requests (connects, messages, drops).",
 )
 @click.option(
     "--min-rate",
-    type=click.FloatRange(min=0),
+    type=FiniteFloatRange(min=0),
     metavar="MSG_PER_S",
     help="Exit 1 below this many messages per second per connected user.",
 )
 @click.option(
     "--max-connect-p99",
-    type=click.FloatRange(min=0),
+    type=MILLISECONDS,
     metavar="MS",
     help="Exit 1 when the 99th percentile connect time is above this.",
 )
 @click.option(
     "--max-delay-p99",
-    type=click.FloatRange(min=0),
+    type=MILLISECONDS,
     metavar="MS",
     help="Exit 1 when the 99th percentile delivery delay is above this.",
 )
@@ -276,7 +277,7 @@ def _schema(schema_file: str | None) -> tuple[dict[str, object] | None, str | No
     """The schema document itself (workers may not have the file), compiled once to check it."""
     from pathlib import Path
 
-    from wscli.schema import load_schema
+    from wscli.checks.schema import load_schema
     from wscli.session.tailing import load_validator
 
     load_validator(schema_file)  # a bad schema fails here, before any user starts

@@ -13,11 +13,12 @@ from typing import Any
 
 import click
 
+from wscli.durations import POSITIVE_MS, POSITIVE_SECONDS
 from wscli.errors import EXIT_CODE_HELP, BadUsage, WscliError
 from wscli.options.connection import connection_params
 from wscli.options.state import AppState, pass_state
 
-_seconds = click.FloatRange(min=0, min_open=True)
+_seconds = POSITIVE_SECONDS
 
 
 @click.command(epilog=EXIT_CODE_HELP)
@@ -81,7 +82,7 @@ _seconds = click.FloatRange(min=0, min_open=True)
 )
 @click.option(
     "--max-latency",
-    type=click.FloatRange(min=0, min_open=True),
+    type=POSITIVE_MS,
     metavar="MS",
     help="Assert: first message within MS milliseconds of the upgrade.",
 )

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from wscli.durations import SECONDS, FiniteFloatRange
 from wscli.errors import EXIT_CODE_HELP, BadUsage, CheckFailed, interrupt_status
 from wscli.options.connection import build_connection, connection_params
 from wscli.options.state import AppState, pass_state
@@ -32,7 +33,7 @@ DEFAULT_REPLY_WAIT = 5.0
 # Timing
 @click.option(
     "--speed",
-    type=click.FloatRange(min=0, min_open=True),
+    type=FiniteFloatRange(min=0, min_open=True),
     default=1.0,
     show_default=True,
     metavar="X",
@@ -42,14 +43,14 @@ DEFAULT_REPLY_WAIT = 5.0
 @click.option(
     "--from",
     "start",
-    type=click.FloatRange(min=0),
+    type=SECONDS,
     default=0.0,
     metavar="SECONDS",
     help="Skip what was recorded before this many seconds.",
 )
 @click.option(
     "--until",
-    type=click.FloatRange(min=0),
+    type=SECONDS,
     metavar="SECONDS",
     help="Stop at what was recorded after this many seconds.",
 )
@@ -78,7 +79,7 @@ DEFAULT_REPLY_WAIT = 5.0
 )
 @click.option(
     "--wait",
-    type=click.FloatRange(min=0),
+    type=SECONDS,
     default=DEFAULT_REPLY_WAIT,
     show_default=True,
     metavar="SECONDS",

@@ -11,6 +11,7 @@ import sys
 
 import click
 
+from wscli.durations import SECONDS, FiniteFloatRange
 from wscli.errors import interrupt_status
 from wscli.server.config import DEFAULT_PATH
 
@@ -21,7 +22,7 @@ Exit codes:
   130  interrupted (Ctrl-C): connections closed with 1001 (going away)
   143  terminated (SIGTERM): the same, for service managers and CI"""
 
-_rate = click.FloatRange(0.0, 1.0)
+_rate = FiniteFloatRange(0.0, 1.0)
 _count = click.IntRange(min=0)
 
 
@@ -37,7 +38,7 @@ _count = click.IntRange(min=0)
 @click.option("--path", default=DEFAULT_PATH, show_default=True, help="WebSocket endpoint path.")
 @click.option(
     "--rate",
-    type=click.FloatRange(min=0.0),
+    type=FiniteFloatRange(min=0.0),
     default=10.0,
     show_default=True,
     help="Messages per second per client; 0 sends as fast as possible.",
@@ -92,14 +93,14 @@ _count = click.IntRange(min=0)
 )
 @click.option(
     "--handshake-delay",
-    type=click.FloatRange(min=0.0),
+    type=SECONDS,
     default=0.0,
     metavar="SECONDS",
     help="Wait this long before answering the upgrade (test connect timeouts).",
 )
 @click.option(
     "--ping-interval",
-    type=click.FloatRange(min=0.0),
+    type=SECONDS,
     default=20.0,
     show_default=True,
     metavar="SECONDS",

@@ -9,6 +9,7 @@ from contextlib import ExitStack
 import click
 from click.core import ParameterSource
 
+from wscli.durations import POSITIVE_SECONDS, SECONDS
 from wscli.errors import EXIT_CODE_HELP
 from wscli.net.connection import ConnectOptions
 from wscli.net.stream import Stream, StreamPolicy
@@ -23,12 +24,10 @@ DEMO_RATE = 5.0
 @click.command(epilog=EXIT_CODE_HELP)
 @connection_options
 @view_options
-@click.option(
-    "--duration", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS", help="Stop after."
-)
+@click.option("--duration", type=POSITIVE_SECONDS, metavar="SECONDS", help="Stop after.")
 @click.option(
     "--idle-timeout",
-    type=click.FloatRange(min=0, min_open=True),
+    type=POSITIVE_SECONDS,
     metavar="SECONDS",
     help="Exit 7 when no message arrives for this long.",
 )
@@ -47,7 +46,7 @@ DEMO_RATE = 5.0
 )
 @click.option(
     "--backoff",
-    type=click.FloatRange(min=0),
+    type=SECONDS,
     default=0.5,
     show_default=True,
     metavar="SECONDS",

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from wscli.durations import POSITIVE_SECONDS
 from wscli.errors import EXIT_CODE_HELP, BadUsage, ExitStatus, WscliError, interrupt_status
 from wscli.options.connection import AliasedChoice, connection_params
 from wscli.options.state import AppState, pass_state
@@ -77,7 +78,7 @@ BUILTIN_SCHEMA = "built-in sensor_stream.schema.json"
 )
 @click.option(
     "--duration",
-    type=click.FloatRange(min=0, min_open=True),
+    type=POSITIVE_SECONDS,
     metavar="SECONDS",
     help="URL sources: stop after this long.",
 )
@@ -134,7 +135,7 @@ def validate(
         conn_values, live=count is not None or duration is not None
     )
     _check_options(specs, conn_values, count, duration, junit_file)
-    from wscli.schema import compile_schema
+    from wscli.checks.schema import compile_schema
 
     validator = compile_schema(schema_file, strict=strict)
     with ExitStack() as stack:
@@ -359,7 +360,7 @@ def check_schema_file(output: Output, path: str, fmt: str) -> None:
     Raises:
         BadUsage: the schema is unreadable, not JSON, or not a valid JSON Schema (exit 2).
     """
-    from wscli.schema import Problem, Validator, check_schema, load_schema
+    from wscli.checks.schema import Problem, Validator, check_schema, load_schema
     from wscli.validate.reports import schema_check_document, schema_problem_lines
 
     schema = load_schema(path)

@@ -48,8 +48,8 @@ from wscli.net.connection import ConnectOptions
 from wscli.net.stream import ServerClosed, Stream, StreamEvent, StreamPolicy, backoff_delay
 
 if TYPE_CHECKING:
+    from wscli.checks.schema import Validator
     from wscli.net.tap import Tap
-    from wscli.schema import Validator
 
 # Process-wide cap on fan-out ids kept in memory (ids x users): memory stays
 # bounded on any run; past it the fan-out check says it is incomplete.
@@ -164,7 +164,7 @@ class Registry:
         if settings.validate:
             from pathlib import Path
 
-            from wscli.schema import Validator, load_schema
+            from wscli.checks.schema import Validator, load_schema
 
             schema = settings.schema if settings.schema is not None else load_schema(None)
             base = Path(settings.schema_dir) if settings.schema_dir else None

@@ -28,6 +28,7 @@ from wscli.errors import (
 from wscli.frames import (
     ABNORMAL_CLOSURE,
     describe_close,
+    parse_close_payload,
 )
 from wscli.net.hints import (
     PROBE_TIP,
@@ -94,6 +95,10 @@ class ConnectOptions:
             found += header_secrets(name, value)
         return [value for value in dict.fromkeys(found) if value]
 
+    def redact(self, text: str) -> str:
+        """Server text (a close reason) with every credential these options carry hidden."""
+        return redact_text(text, self.secrets())
+
     def header_pairs(self) -> list[tuple[str, str]]:
         """User headers as (name, value), ``--token`` as a bearer Authorization."""
         pairs: list[tuple[str, str]] = []
@@ -102,9 +107,28 @@ class ConnectOptions:
             if not sep or not name.strip():
                 raise BadUsage(f"bad header {raw!r}", hint='write headers as "Name: value"')
             pairs.append((name.strip(), value.strip()))
-        if self.token:
+        if self.token and not self.has_authorization_header():
             pairs.append(("Authorization", f"Bearer {self.token}"))
         return pairs
+
+    def has_authorization_header(self) -> bool:
+        """A ``-H`` (or profile) ``Authorization`` header, which wins over ``--token``.
+
+        Two Authorization headers are ambiguous (RFC 9110 allows one): servers
+        answer 400 or 500, or pick either. The explicit header is sent alone.
+        """
+        return any(raw.partition(":")[0].strip().lower() == "authorization" for raw in self.headers)
+
+
+def server_close(payload: bytes, options: ConnectOptions) -> tuple[int | None, str]:
+    """A close frame's code and reason, the reason with our own credentials hidden.
+
+    Servers put the offending token in the reason (``1008 bad token abc``); every
+    place that reads a close frame goes through here, so the reason is clean before
+    it reaches an error line, a note, a report or a recording.
+    """
+    code, reason = parse_close_payload(payload)
+    return code, options.redact(reason)
 
 
 def check_url(url: str, secrets: Iterable[str] = ()) -> str:
@@ -116,9 +140,18 @@ def check_url(url: str, secrets: Iterable[str] = ()) -> str:
         BadUsage: not ws:// or wss://, no host, or a port empty or out of range. The
             message quotes the URL redacted (``secrets``: e.g. the ``--token``).
     """
+    url = url.strip()  # a value read from a file or a variable may end with a newline
     if "://" not in url:
         url = f"ws://{url}"
     shown = redact_url(url, secrets)
+    blank = next((ch for ch in url if ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F), None)
+    if blank is not None:
+        # urlsplit drops CR/LF/tab silently and a space reaches the request line as
+        # is: either way the request sent is not the URL given.
+        raise BadUsage(
+            f"invalid URL {shown!r}: it holds {blank!r}",
+            hint="percent-encode spaces (%20) and remove line breaks and control characters",
+        )
     try:
         parts = urlsplit(url)
         port = parts.port

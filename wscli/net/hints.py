@@ -45,7 +45,9 @@ def status_hint(
     if 500 <= status < 600:
         return "the server failed while handling the upgrade: check its logs"
     if 300 <= status < 400:
-        location = headers.get("location", "").strip()
+        from wscli.redact import redact_location
+
+        location = redact_location(headers.get("location", "").strip(), options.secrets())
         if location:
             return (
                 f"the server redirects to {location}: connect to that URL directly"

@@ -29,9 +29,8 @@ from wscli.frames import (
     OP_PONG,
     OP_TEXT,
     describe_close,
-    parse_close_payload,
 )
-from wscli.net.connection import ConnectOptions, Handshake, classify, open_connection
+from wscli.net.connection import ConnectOptions, Handshake, classify, open_connection, server_close
 from wscli.net.tap import Tap
 
 if TYPE_CHECKING:
@@ -228,7 +227,7 @@ class Stream:
                 self._delivered = True
                 yield opcode, payload
             elif opcode == OP_CLOSE:
-                code, reason = parse_close_payload(payload)
+                code, reason = server_close(payload, options)
                 self.close_code, self.close_reason = code, reason
                 ws.shutdown()
                 if code is None or code in NORMAL_CLOSE_CODES:

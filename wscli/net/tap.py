@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import IO, Any
 from urllib.parse import urlsplit
 
-from wscli.frames import OP_BINARY, OPCODE_NAMES, escape, human_bytes, payload_preview
+from wscli.frames import OPCODE_NAMES, escape, human_bytes, payload_preview
 from wscli.output.terminal import env_columns, stream_columns
 from wscli.recording import RecordingWriter
 from wscli.redact import REDACTED, SECRET_HEADERS, SECRET_PARAMS, Redactor
@@ -88,8 +88,7 @@ class Tap:
         self.enabled = self.stderr_sink is not None or self.writer is not None
 
     def frame(self, direction: str, opcode: int, payload: bytes) -> None:
-        if opcode != OP_BINARY:
-            payload = self.redactor.payload(payload)
+        payload = self.redactor.payload(payload, opcode)
         if self.stderr_sink is not None:
             self.stderr_sink.frame(direction, opcode, payload)
         if self.writer is not None:

@@ -15,11 +15,11 @@ from typing import Any, TypeVar
 
 import click
 
-from wscli.errors import BadUsage
+from wscli.durations import POSITIVE_SECONDS, SECONDS
+from wscli.errors import BadUsage, warn
 from wscli.net.connection import DEFAULT_URL, ConnectOptions, check_url
 from wscli.net.tap import Tap, environment_secrets
-from wscli.profiles import COMMAND_LINE, PROFILE_ENV
-from wscli.redact import Redactor
+from wscli.redact import Redactor, remember_secrets
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -77,7 +77,7 @@ _CONNECTION_PARAMS = (
     # Timeouts and limits
     click.option(
         "--connect-timeout",
-        type=click.FloatRange(min=0, min_open=True),
+        type=POSITIVE_SECONDS,
         default=10.0,
         show_default=True,
         metavar="SECONDS",
@@ -92,7 +92,7 @@ _CONNECTION_PARAMS = (
     ),
     click.option(
         "--ping-interval",
-        type=click.FloatRange(min=0),
+        type=SECONDS,
         default=20.0,
         show_default=True,
         metavar="SECONDS",
@@ -100,7 +100,7 @@ _CONNECTION_PARAMS = (
     ),
     click.option(
         "--ping-timeout",
-        type=click.FloatRange(min=0, min_open=True),
+        type=POSITIVE_SECONDS,
         default=20.0,
         show_default=True,
         metavar="SECONDS",
@@ -150,6 +150,8 @@ def given_options(keys: tuple[str, ...]) -> dict[str, str]:
     """Which of ``keys`` the user set in the current command, and where (flag or env var)."""
     from click.core import ParameterSource
 
+    from wscli.profiles import COMMAND_LINE  # lazily: --help reads no config
+
     ctx = click.get_current_context(silent=True)
     if ctx is None:
         return {}
@@ -168,6 +170,8 @@ def given_options(keys: tuple[str, ...]) -> dict[str, str]:
 
 def _guess_given(values: dict[str, Any]) -> dict[str, str]:
     """For callers that built ``values`` themselves: anything not a default was given."""
+    from wscli.profiles import COMMAND_LINE  # lazily: --help reads no config
+
     defaults = ConnectOptions()
     given = {}
     for key, value in values.items():
@@ -181,6 +185,8 @@ def _guess_given(values: dict[str, Any]) -> dict[str, str]:
 
 def _profile_name() -> str | None:
     """``--profile`` (before or after the command name), else ``WSCLI_PROFILE``."""
+    from wscli.profiles import PROFILE_ENV  # lazily: --help reads no config
+
     ctx = click.get_current_context(silent=True)
     if ctx is not None:
         from wscli.options.state import AppState
@@ -197,7 +203,11 @@ def resolve_settings(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, 
     Returns:
         The merged values, where each came from, and the profile used (or None).
     """
-    from wscli.profiles import load_profile, merge
+    from wscli.profiles import (
+        COMMAND_LINE,  # lazily: --help reads no config
+        load_profile,
+        merge,
+    )
 
     given = values.get(GIVEN)
     if given is None:
@@ -210,6 +220,37 @@ def resolve_settings(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, 
     return merged, origins, profile
 
 
+_HEADER_SETTINGS = (
+    ("token", "--token"),
+    ("origin", "--origin"),
+    ("subprotocols", "--subprotocol"),
+    ("headers", "-H"),
+)
+
+
+def check_header_settings(values: dict[str, Any], origins: dict[str, str]) -> None:
+    """Refuse a setting that would not go on the wire as the one header it looks like.
+
+    A CR/LF in ``--token`` (or ``-H``, ``--origin``, ``--subprotocol``, a profile's
+    token variable) would add header lines of the user's own making: exit 2 instead.
+
+    Raises:
+        BadUsage: naming the setting and where it came from (flag, env var, profile).
+    """
+    from wscli.headers import hint, raw_header_problem, value_problem
+
+    for key, label in _HEADER_SETTINGS:
+        value = values.get(key)
+        if not value:
+            continue
+        items = (value,) if isinstance(value, str) else tuple(value)
+        for item in items:
+            problem = raw_header_problem(item) if key == "headers" else value_problem(item)
+            if problem is not None:
+                where = origins.get(key, "command line")
+                raise BadUsage(f"bad header: {label} {problem}", where=where, hint=hint(problem))
+
+
 def build_connection(values: dict[str, Any]) -> tuple[ConnectOptions, Tap]:
     """Fold the raw option values, over the profile if any, into connection options and a tap.
 
@@ -218,7 +259,8 @@ def build_connection(values: dict[str, Any]) -> tuple[ConnectOptions, Tap]:
     """
     from wscli.profiles import missing_token
 
-    values, _, profile = resolve_settings(values)
+    values, origins, profile = resolve_settings(values)
+    check_header_settings(values, origins)
     token_env = missing_token(profile, values)
     if token_env is not None:
         raise BadUsage(
@@ -244,7 +286,13 @@ def build_connection(values: dict[str, Any]) -> tuple[ConnectOptions, Tap]:
         ping_interval=values["ping_interval"] or None,
         ping_timeout=values["ping_timeout"],
     )
+    if options.token and options.has_authorization_header():
+        warn(
+            f"both an Authorization header ({origins.get('headers', 'command line')}) and"
+            f" a token ({origins.get('token', 'command line')}): sending the header, not the token"
+        )
     secrets = [*options.secrets(), *environment_secrets()]
+    remember_secrets(secrets)
     redactor = Redactor(secrets, enabled=not values["no_redact"])
     tap = Tap(verbose=values["verbose"], tap_file=values["tap_file"], url=url, redactor=redactor)
     return options, tap

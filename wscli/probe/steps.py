@@ -56,7 +56,7 @@ from wscli.probe.tls import (
 )
 
 if TYPE_CHECKING:
-    from wscli.schema import Validator
+    from wscli.checks.schema import Validator
 
 Resolver = Callable[[str, int], list[tuple[int, str]]]
 INTERESTING_HEADERS = ("upgrade", "sec-websocket-protocol", "server", "via")
@@ -488,7 +488,7 @@ class Probe:
                 said = ", ".join(f"{k}: {v}" for k, v in shown_headers.items())
                 step.summary = f"{error.message} [{said}]"
             if "location" in headers:
-                step.details["location"] = self.redactor.url(headers["location"])
+                step.details["location"] = self.redactor.header("location", headers["location"])
             if status in (401, 403):
                 sent = connection.request_headers_for_tap(self.options, self.options.header_pairs())
                 wanted = ("origin", "authorization", "cookie", "sec-websocket-protocol")

@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING
 
 from wscli.endings import IDLE_TIMEOUT
 from wscli.errors import CheckFailed, ConnectionLost, TimedOut, WscliError
-from wscli.frames import OP_BINARY, OP_CLOSE, OP_PONG, OP_TEXT, describe_close, parse_close_payload
-from wscli.net.connection import ConnectOptions, classify
+from wscli.frames import OP_BINARY, OP_CLOSE, OP_PONG, OP_TEXT, describe_close
+from wscli.net.connection import ConnectOptions, classify, server_close
 from wscli.probe.checks import Plan, Step, StepFailed, Window
 
 if TYPE_CHECKING:
+    from wscli.checks.schema import Validator
     from wscli.net.transport import BufferedWebSocket
-    from wscli.schema import Validator
 
 SILENT_HINT = "the server accepted the WebSocket but sent nothing: it may wait for a subscribe"
 
@@ -141,7 +141,7 @@ class StreamCheck:
         elif opcode == OP_PONG:
             self.pong_at = now
         elif opcode == OP_CLOSE:
-            code, reason = parse_close_payload(payload)
+            code, reason = server_close(payload, self.options)
             closed = describe_close(code, reason)
             self.window.ended = f"closed {closed}"
             raise StepFailed(

@@ -127,7 +127,24 @@ class _Hub:
     # -- handshake --------------------------------------------------------------------
 
     def process_request(self, connection: ServerConnection, request: Request) -> Response | None:
-        """Delay, then check path, Origin and token; a rejection is a short text body."""
+        """Delay, then check path, Origin and token; a rejection is a short text body.
+
+        A check that fails unexpectedly is logged and answered 500: websockets'
+        own answer to an exception here is a 500 its (silenced) logger alone sees.
+        """
+        from websockets.datastructures import MultipleValuesError
+
+        try:
+            return self._check_request(connection, request)
+        except MultipleValuesError as exc:  # two Origin headers: the client's mistake
+            name = exc.args[0] if exc.args else "a"
+            return self._reject(connection, 400, f"more than one {name} header: send exactly one\n")
+        except Exception as exc:
+            return self._reject(
+                connection, 500, f"error while checking the upgrade: {type(exc).__name__}: {exc}\n"
+            )
+
+    def _check_request(self, connection: ServerConnection, request: Request) -> Response | None:
         config = self.config
         if config.handshake_delay and self.stopping.wait(config.handshake_delay):
             return self._reject(connection, 503, "server is shutting down\n")
@@ -147,6 +164,15 @@ class _Hub:
                 return self._reject(
                     connection, 403, f"origin {origin} is not allowed; allowed: {allowed}\n"
                 )
+        if config.require_token and len(request.headers.get_all("Authorization")) > 1:
+            # websockets' headers.get() raises on a repeated header: that was an
+            # unlogged HTTP 500. Two credentials are the client's mistake: say so.
+            return self._reject(
+                connection,
+                400,
+                "more than one Authorization header: send exactly one"
+                " ('Authorization: Bearer <token>') or use ?token=<token>\n",
+            )
         if config.require_token and not self._token_ok(request, parts.query):
             response = self._reject(
                 connection,

@@ -21,7 +21,7 @@ from wscli.output.layout import DecimalColumn, cells, cut, wrap
 from wscli.output.terminal import MODE_ALIASES, WIDE_LAYOUT, AnsiStyles, Output
 
 if TYPE_CHECKING:
-    from wscli.schema import Problem
+    from wscli.checks.schema import Problem
 
 MESSAGE_STYLES = {
     "time": "dim",

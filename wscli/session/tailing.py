@@ -22,15 +22,15 @@ from wscli.output.terminal import Output
 from wscli.session.render import MessageRenderer, StreamStats, host_port, print_stats_table
 
 if TYPE_CHECKING:
+    from wscli.checks.schema import Validator
     from wscli.recording import RecordingWriter
-    from wscli.schema import Validator
 
 
 def load_validator(schema_file: str | None) -> Validator:
     """Compile the schema once for the whole run (never per message)."""
     from pathlib import Path
 
-    from wscli.schema import Validator, load_schema
+    from wscli.checks.schema import Validator, load_schema
 
     schema = load_schema(schema_file)
     base = Path(schema_file).resolve().parent if schema_file else None

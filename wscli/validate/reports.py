@@ -18,8 +18,8 @@ from wscli.output.terminal import AnsiStyles
 from wscli.validate.tally import MALFORMED, MALFORMED_ROW, UNKNOWN_TYPE, Failure, Row, Tally
 
 if TYPE_CHECKING:
+    from wscli.checks.schema import Problem
     from wscli.output.terminal import Output
-    from wscli.schema import Problem
 
 JUNIT_SUITE = "wscli validate"
 NO_MESSAGES = "expected messages, got none"

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from wscli.schema import Problem
+    from wscli.checks.schema import Problem
 
 INVALID = "invalid"
 UNKNOWN_TYPE = "unknown_type"
@@ -34,7 +34,7 @@ class Malformed:
 
 
 class Checker(Protocol):
-    """What validation needs from :class:`wscli.schema.Validator`."""
+    """What validation needs from :class:`wscli.checks.schema.Validator`."""
 
     def is_valid(self, message: object) -> bool: ...
 
@@ -290,7 +290,7 @@ def _message_type(message: object) -> str | None:
 
 def _unexplained(msg_type: str | None) -> Problem:
     """The engines disagree (a bug): say so rather than list nothing."""
-    from wscli.schema import Problem
+    from wscli.checks.schema import Problem
 
     return Problem(
         "", "rejected by the fast check, but jsonschema names no problem (a wscli bug)", msg_type

@@ -72,7 +72,7 @@ def builtin_schema_path() -> Traversable | pathlib.Path:
     packaged = resources.files("wscli") / "schemas" / SCHEMA_FILE
     if packaged.is_file():
         return packaged
-    return pathlib.Path(__file__).resolve().parent.parent / "schemas" / SCHEMA_FILE
+    return pathlib.Path(__file__).resolve().parents[2] / "schemas" / SCHEMA_FILE
 
 
 def load_schema(path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
@@ -135,7 +135,7 @@ def check_schema(schema: dict[str, Any]) -> list[Problem]:
     except RecursionError:
         return [Problem("", "nested too deeply to check (hundreds of levels)", None)]
     if not problems:
-        from wscli.schemacycles import ref_cycles
+        from wscli.checks.schemacycles import ref_cycles
 
         problems = [Problem(path, reason, None) for path, reason in ref_cycles(schema)]
     return problems
