@@ -135,7 +135,7 @@ def test_url_checks() -> None:
     import pytest
 
     from wscli.errors import BadUsage
-    from wscli.net.connection import check_url
+    from wscli.net.target import check_url
 
     assert check_url("localhost:8000/ws") == "ws://localhost:8000/ws"
     assert check_url("wss://h/x?y=1") == "wss://h/x?y=1"

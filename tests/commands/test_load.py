@@ -355,7 +355,8 @@ def test_a_drop_without_reconnects_is_still_a_failure(serve: Any) -> None:
 KILL_MID_CONNECT = """
 from gevent import monkey; monkey.patch_all()
 import sys, gevent
-from wscli.net.connection import ConnectOptions, open_connection
+from wscli.net.connection import open_connection
+from wscli.net.target import ConnectOptions
 g = gevent.spawn(open_connection, ConnectOptions(url=sys.argv[1], connect_timeout=10))
 gevent.sleep(0.3)
 g.kill(block=True, timeout=5)

@@ -31,14 +31,11 @@ from wscli.errors import (
     WscliError,
 )
 from wscli.net.connection import (
-    ConnectOptions,
-    Handshake,
     _classify_dns,
     _connect_target,
     _proxy_options,
     _sent_headers,
     _ssl_options,
-    check_url,
     classify,
     open_connection,
     plain_port_error,
@@ -53,6 +50,7 @@ from wscli.net.handshake import (
     TLSClosed,
     UpgradeUnanswered,
 )
+from wscli.net.target import ConnectOptions, Handshake, check_url
 from wscli.net.transport import FrameTooLarge
 
 PROXY_VARIABLES = (

@@ -301,7 +301,8 @@ def test_classify_maps_socket_errors_to_spec_codes(error: OSError, code: int, wo
     The end-to-end test above needs a network that answers "unreachable", which
     not every machine has; this pins the mapping itself on every machine.
     """
-    from wscli.net.connection import ConnectOptions, classify
+    from wscli.net.connection import classify
+    from wscli.net.target import ConnectOptions
 
     options = ConnectOptions(url="ws://user:pw-9876@127.0.0.1:8000/x", no_proxy=True)
     result = classify(error, options)
@@ -314,7 +315,8 @@ def test_classify_blames_an_unreachable_proxy(scheme: str, monkeypatch: pytest.M
     """With a proxy in use, unreachable or refused is the proxy's failure: exit 3, named."""
     from python_socks import ProxyConnectionError
 
-    from wscli.net.connection import ConnectOptions, classify
+    from wscli.net.connection import classify
+    from wscli.net.target import ConnectOptions
 
     monkeypatch.setenv("all_proxy", f"{scheme}://127.0.0.1:3128")
     monkeypatch.delenv("http_proxy", raising=False)
@@ -339,7 +341,8 @@ def test_classify_proxy_failures_past_the_connect(monkeypatch: pytest.MonkeyPatc
     import websocket
     from python_socks import ProxyError
 
-    from wscli.net.connection import ConnectOptions, classify
+    from wscli.net.connection import classify
+    from wscli.net.target import ConnectOptions
 
     for key in ("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY"):
         monkeypatch.delenv(key, raising=False)

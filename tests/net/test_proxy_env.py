@@ -6,7 +6,8 @@ import os
 
 import pytest
 
-from wscli.net.connection import ConnectOptions, open_connection
+from wscli.net.connection import open_connection
+from wscli.net.target import ConnectOptions
 
 
 def test_no_proxy_leaves_the_environment_alone(

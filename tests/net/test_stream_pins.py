@@ -24,8 +24,8 @@ from wscli.errors import (
     WscliError,
 )
 from wscli.frames import OP_BINARY, OP_CLOSE, OP_PONG, OP_TEXT, describe_close
-from wscli.net.connection import ConnectOptions
 from wscli.net.stream import ServerClosed, Stream, StreamEvent, StreamPolicy, _Dropped
+from wscli.net.target import ConnectOptions
 
 OPTIONS = ConnectOptions(url="ws://127.0.0.1:9/feed", no_proxy=True)
 LOST_1011 = "server closed the connection: 1011 (internal error)"

@@ -14,8 +14,8 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from wscli.net.connection import DEFAULT_URL, ConnectOptions
 from wscli.net.tap import REDACTED, Tap
+from wscli.net.target import DEFAULT_URL, ConnectOptions
 from wscli.options.connection import build_connection, connection_options, connection_params
 
 

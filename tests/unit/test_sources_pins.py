@@ -21,8 +21,8 @@ import pytest
 from wscli.errors import BadUsage, CheckFailed, TimedOut
 from wscli.frames import OP_BINARY, OP_TEXT
 from wscli.net import stream as stream_module
-from wscli.net.connection import ConnectOptions
 from wscli.net.stream import ServerClosed, StreamPolicy
+from wscli.net.target import ConnectOptions
 from wscli.validate.jsonstream import NESTED
 from wscli.validate.sources import (
     NOT_A_MESSAGE,

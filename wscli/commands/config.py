@@ -58,7 +58,7 @@ def config(conn_values: dict[str, Any], fmt: str) -> None:
         elif key == "subprotocols":
             value = list(value or ())
         if key == "url" and value is None:
-            from wscli.net.connection import DEFAULT_URL
+            from wscli.net.target import DEFAULT_URL
 
             value = DEFAULT_URL
         settings[key] = {"value": value, "from": origins.get(key, "default")}

@@ -20,8 +20,8 @@ import click
 from wscli.durations import SECONDS
 from wscli.errors import EXIT_CODE_HELP, BadUsage, CheckFailed
 from wscli.frames import OP_TEXT
-from wscli.net.connection import ConnectOptions
 from wscli.net.tap import Tap
+from wscli.net.target import ConnectOptions
 from wscli.options.connection import AliasedChoice, connection_options
 from wscli.options.state import AppState, pass_state
 from wscli.output.terminal import MODE_ALIASES, MODES

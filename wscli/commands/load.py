@@ -13,8 +13,8 @@ import click
 
 from wscli.durations import MILLISECONDS, POSITIVE_SECONDS, SECONDS, FiniteFloatRange
 from wscli.errors import EXIT_CODE_HELP, BadUsage, interrupt_status
-from wscli.net.connection import ConnectOptions
 from wscli.net.tap import Tap
+from wscli.net.target import ConnectOptions
 from wscli.options.connection import connection_options
 from wscli.options.state import AppState, pass_state
 

@@ -11,9 +11,9 @@ from click.core import ParameterSource
 
 from wscli.durations import POSITIVE_SECONDS, SECONDS
 from wscli.errors import EXIT_CODE_HELP
-from wscli.net.connection import ConnectOptions
 from wscli.net.stream import Stream, StreamPolicy
 from wscli.net.tap import Tap
+from wscli.net.target import ConnectOptions
 from wscli.options.connection import connection_options
 from wscli.options.state import AppState, pass_state
 from wscli.options.view import ViewOptions, view_options

@@ -44,8 +44,8 @@ from wscli.errors import ExitStatus, WscliError
 from wscli.filters import MISSING, get_field, parse_field_path
 from wscli.frames import OP_TEXT
 from wscli.messages import Malformed, parse_json, parse_timestamp
-from wscli.net.connection import ConnectOptions
 from wscli.net.stream import ServerClosed, Stream, StreamEvent, StreamPolicy, backoff_delay
+from wscli.net.target import ConnectOptions
 
 if TYPE_CHECKING:
     from wscli.checks.schema import Validator
@@ -151,7 +151,7 @@ class Registry:
         """Connection options, the compiled schema and the id path: built once per run."""
         if self._prepared is not None and self._prepared[0] == id(settings):
             return self._prepared[1], self._prepared[2], self._prepared[3]
-        from wscli.net.connection import check_url
+        from wscli.net.target import check_url
 
         values = dict(settings.connect)
         values["url"] = check_url(values.get("url") or host or "")

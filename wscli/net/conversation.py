@@ -23,9 +23,10 @@ from dataclasses import dataclass
 
 from wscli.errors import CheckFailed, ConnectionLost, TimedOut, WscliError
 from wscli.frames import OP_CLOSE, describe_close
-from wscli.net.connection import ConnectOptions, Handshake, classify
+from wscli.net.connection import classify
 from wscli.net.stream import ServerClosed, Stream, StreamPolicy
 from wscli.net.tap import Tap
+from wscli.net.target import ConnectOptions, Handshake
 from wscli.recording import RecordingWriter
 
 CLOSE_WAIT = 2.0  # seconds to wait for the peer's answer to our close frame

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from wscli.redact import redact_url
 
 if TYPE_CHECKING:
-    from wscli.net.connection import ConnectOptions
+    from wscli.net.target import ConnectOptions
 
 
 def status_hint(

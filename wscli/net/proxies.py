@@ -16,7 +16,7 @@ from wscli.errors import BadUsage
 from wscli.redact import redact_url
 
 if TYPE_CHECKING:
-    from wscli.net.connection import ConnectOptions
+    from wscli.net.target import ConnectOptions
 
 PROXY_KINDS = ("http", "socks4", "socks4a", "socks5", "socks5h")
 

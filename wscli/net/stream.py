@@ -30,8 +30,9 @@ from wscli.frames import (
     OP_TEXT,
     describe_close,
 )
-from wscli.net.connection import ConnectOptions, Handshake, classify, open_connection, server_close
+from wscli.net.connection import classify, open_connection
 from wscli.net.tap import Tap
+from wscli.net.target import ConnectOptions, Handshake, server_close
 
 if TYPE_CHECKING:
     from wscli.net.transport import BufferedWebSocket

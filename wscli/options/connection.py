@@ -17,8 +17,8 @@ import click
 
 from wscli.durations import POSITIVE_SECONDS, SECONDS
 from wscli.errors import BadUsage, warn
-from wscli.net.connection import DEFAULT_URL, ConnectOptions, check_url
 from wscli.net.tap import Tap, environment_secrets
+from wscli.net.target import DEFAULT_URL, ConnectOptions, check_url
 from wscli.redact import Redactor, remember_secrets
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -29,9 +29,10 @@ from wscli.errors import (
     WscliError,
 )
 from wscli.net import connection, hints
-from wscli.net.connection import ConnectOptions, classify
+from wscli.net.connection import classify
 from wscli.net.resolving import ResolveTimeout, resolve_within
 from wscli.net.tap import Redactor, Tap
+from wscli.net.target import ConnectOptions
 from wscli.probe.checks import (
     FAILED,
     NOT_RUN,

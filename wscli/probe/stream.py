@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 from wscli.endings import IDLE_TIMEOUT
 from wscli.errors import CheckFailed, ConnectionLost, TimedOut, WscliError
 from wscli.frames import OP_BINARY, OP_CLOSE, OP_PONG, OP_TEXT, describe_close
-from wscli.net.connection import ConnectOptions, classify, server_close
+from wscli.net.connection import classify
+from wscli.net.target import ConnectOptions, server_close
 from wscli.probe.checks import Plan, Step, StepFailed, Window
 
 if TYPE_CHECKING:

@@ -15,7 +15,7 @@ from typing import Any
 
 from wscli.errors import TLSFailure
 from wscli.net import connection
-from wscli.net.connection import ConnectOptions
+from wscli.net.target import ConnectOptions
 
 SNIFF_TIMEOUT = 2.0  # seconds for each sniff connection
 

@@ -24,8 +24,8 @@ from wscli.net.conversation import CLOSE_WAIT, Conversation, Event, Received
 if TYPE_CHECKING:
     from prompt_toolkit import PromptSession
 
-    from wscli.net.connection import ConnectOptions
     from wscli.net.tap import Tap
+    from wscli.net.target import ConnectOptions
     from wscli.recording import RecordingWriter
 
 HELP = """\

@@ -41,9 +41,9 @@ from wscli.validate.lines import DEFAULT_LIMIT, LineReader, chunk_reader
 from wscli.validate.tally import Malformed
 
 if TYPE_CHECKING:
-    from wscli.net.connection import ConnectOptions
     from wscli.net.stream import ServerClosed
     from wscli.net.tap import Tap
+    from wscli.net.target import ConnectOptions
 
 RECORDING = "recording"
 JSON_LINES = "jsonl"
