@@ -28,8 +28,17 @@ if TYPE_CHECKING:
 BUILTIN_SCHEMA = "built-in sensor_stream.schema.json"
 
 
+def _complete_source(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+    """File names, as for ``replay``: the shell completes them (a URL is typed whole)."""
+    from click.shell_completion import CompletionItem
+
+    if incomplete.startswith(("ws:", "wss:")):
+        return []
+    return [CompletionItem(incomplete, type="file")]
+
+
 @click.command(epilog=EXIT_CODE_HELP)
-@click.argument("sources", nargs=-1, metavar="[SOURCE]...")
+@click.argument("sources", nargs=-1, metavar="[SOURCE]...", shell_complete=_complete_source)
 @click.option(
     "--schema",
     "schema_file",
