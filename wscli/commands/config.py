@@ -8,10 +8,11 @@ from typing import Any
 import click
 
 from wscli.errors import EXIT_CODE_HELP
+from wscli.helpgroups import GroupedCommand
 from wscli.options import SETTING_KEYS, connection_params
 
 
-@click.command(epilog=EXIT_CODE_HELP)
+@click.command(cls=GroupedCommand, epilog=EXIT_CODE_HELP)
 @connection_params()
 @click.option(
     "-o",

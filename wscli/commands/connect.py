@@ -21,6 +21,7 @@ from wscli.cli import AppState, pass_state
 from wscli.connection import ConnectOptions
 from wscli.errors import EXIT_CODE_HELP, BadUsage, CheckFailed
 from wscli.frames import OP_TEXT
+from wscli.helpgroups import GroupedCommand
 from wscli.options import AliasedChoice, connection_options
 from wscli.output import MODE_ALIASES, MODES
 from wscli.tap import Tap
@@ -34,7 +35,7 @@ DEFAULT_WAIT_FOR_COUNT = 10.0  # with -n and no --wait: then exit 7
 STDIN_QUEUE = 10_000  # lines read ahead of the connection; the pipe waits beyond
 
 
-@click.command(epilog=EXIT_CODE_HELP)
+@click.command(cls=GroupedCommand, epilog=EXIT_CODE_HELP)
 @connection_options
 @click.option(
     "--send",

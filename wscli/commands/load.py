@@ -14,6 +14,7 @@ import click
 from wscli.cli import AppState, pass_state
 from wscli.connection import ConnectOptions
 from wscli.errors import EXIT_CODE_HELP, BadUsage, interrupt_status
+from wscli.helpgroups import GroupedCommand
 from wscli.options import connection_options
 from wscli.tap import Tap
 
@@ -26,7 +27,7 @@ INSTALL_HINT = "install it with: pip install 'wscli-toolkit[load]'"
 _positive = click.FloatRange(min=0, min_open=True)
 
 
-@click.command(epilog=EXIT_CODE_HELP)
+@click.command(cls=GroupedCommand, epilog=EXIT_CODE_HELP)
 @connection_options
 @click.option(
     "-u",

@@ -15,12 +15,13 @@ import click
 
 from wscli.cli import AppState, pass_state
 from wscli.errors import EXIT_CODE_HELP, BadUsage, WscliError
+from wscli.helpgroups import GroupedCommand
 from wscli.options import connection_params
 
 _seconds = click.FloatRange(min=0, min_open=True)
 
 
-@click.command(epilog=EXIT_CODE_HELP)
+@click.command(cls=GroupedCommand, epilog=EXIT_CODE_HELP)
 @connection_params()
 @click.option(
     "-o",

@@ -15,6 +15,7 @@ import click
 
 from wscli.cli import AppState, pass_state
 from wscli.errors import EXIT_CODE_HELP, BadUsage, CheckFailed, interrupt_status
+from wscli.helpgroups import GroupedCommand
 from wscli.options import build_connection, connection_params
 from wscli.view_options import ViewOptions, view_options
 
@@ -27,7 +28,7 @@ from wscli.serverconfig import DEFAULT_PATH
 DEFAULT_REPLY_WAIT = 5.0
 
 
-@click.command(epilog=EXIT_CODE_HELP)
+@click.command(cls=GroupedCommand, epilog=EXIT_CODE_HELP)
 @click.argument("recording", type=click.Path(exists=True, dir_okay=False))
 # Timing
 @click.option(

@@ -12,6 +12,7 @@ from click.core import ParameterSource
 from wscli.cli import AppState, pass_state
 from wscli.connection import ConnectOptions
 from wscli.errors import EXIT_CODE_HELP
+from wscli.helpgroups import GroupedCommand
 from wscli.options import connection_options
 from wscli.stream import Stream, StreamPolicy
 from wscli.tap import Tap
@@ -20,7 +21,7 @@ from wscli.view_options import ViewOptions, view_options
 DEMO_RATE = 5.0
 
 
-@click.command(epilog=EXIT_CODE_HELP)
+@click.command(cls=GroupedCommand, epilog=EXIT_CODE_HELP)
 @connection_options
 @view_options
 @click.option(

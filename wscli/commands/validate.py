@@ -18,6 +18,7 @@ import click
 
 from wscli.cli import AppState, pass_state
 from wscli.errors import EXIT_CODE_HELP, BadUsage, ExitStatus, WscliError, interrupt_status
+from wscli.helpgroups import GroupedCommand
 from wscli.options import AliasedChoice, connection_params
 
 if TYPE_CHECKING:
@@ -37,7 +38,7 @@ def _complete_source(ctx: click.Context, param: click.Parameter, incomplete: str
     return [CompletionItem(incomplete, type="file")]
 
 
-@click.command(epilog=EXIT_CODE_HELP)
+@click.command(cls=GroupedCommand, epilog=EXIT_CODE_HELP)
 @click.argument("sources", nargs=-1, metavar="[SOURCE]...", shell_complete=_complete_source)
 @click.option(
     "--schema",
