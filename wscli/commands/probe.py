@@ -194,7 +194,10 @@ def _report(output: Any, result: Any, *, fmt: str, quiet: bool, junit_file: str 
     if fmt == "json":
         text = json.dumps(json_document(result), ensure_ascii=False, indent=2) + "\n"
     else:
+        from wscli.layout import fit_lines
+
         text = checklist(result, fancy=output.emoji, color=output.color, quiet=quiet)
+        text = fit_lines(text, output.width)  # a narrow terminal wraps, never cuts
     output.write(text.encode("utf-8", "replace"))
     output.flush()
     if result.interrupted is None:
