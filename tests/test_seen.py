@@ -54,6 +54,9 @@ def test_seen_values_are_bounded() -> None:
     assert len(seen.values) == 5
     assert seen.listing(shown=3) == "id-0, id-1, id-2, … (5+ distinct)"
     assert describe_seen(["x"], SeenValues()) == "none seen"
+    huge = SeenValues()
+    huge.add("x" * 1_000_000)
+    assert [len(value) for value in huge.values] == [60]
 
 
 @pytest.mark.slow

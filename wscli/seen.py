@@ -14,6 +14,7 @@ from typing import Any
 
 SEEN_LIMIT = 256  # distinct values kept per option; the rest only counted
 SHOWN = 10  # values named in one line
+VALUE_LIMIT = 60  # characters kept of one value
 TAIL_PATIENCE = 1000  # messages without a match before an open-ended tail says so
 
 
@@ -26,6 +27,8 @@ class SeenValues:
         self.more = False  # distinct values beyond the limit were met
 
     def add(self, value: str) -> None:
+        if len(value) > VALUE_LIMIT:  # a hostile "location" of a megabyte stays short here
+            value = value[: VALUE_LIMIT - 1] + "…"
         if value in self.values:
             return
         if len(self.values) < self.limit:
