@@ -125,3 +125,28 @@ def test_a_403_with_a_reason_keeps_the_origin_hint() -> None:
     with HostileServer(_answer(head, b"origin not allowed")) as server:
         result = run_cli("tail", server.url, "--no-reconnect", expect=6)
     assert "the server may check Origin" in _hint(result.stderr)
+
+
+@pytest.mark.parametrize(
+    ("head", "body", "words"),
+    [
+        (
+            b"HTTP/1.1 404 Not Found\nServer: Python/3.12 websockets/14.0\n",
+            b"",
+            "check the URL path",
+        ),
+        (
+            b"HTTP/1.1 400 Bad Request\nServer: Python/3.12 websockets/14.0\n",
+            b"Failed to open a WebSocket connection: invalid Origin header: x.\n",
+            "refused the upgrade headers",
+        ),
+    ],
+)
+def test_a_websocket_server_is_not_mistaken_for_something_else(
+    head: bytes, body: bytes, words: str
+) -> None:
+    """websockets' own 404 and a 400 about the Origin keep their usual hints."""
+    with HostileServer(_answer(head, body)) as server:
+        result = run_cli("tail", server.url, "--no-reconnect", expect=6)
+    line = _hint(result.stderr)
+    assert words in line and "proxy" not in line and "file server" not in line

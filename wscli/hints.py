@@ -76,11 +76,11 @@ _PROXIES = (
     "kong",
 )
 # Plain file servers: nothing on this port speaks WebSocket at all.
-_FILE_SERVERS = ("simplehttp", "python/", "http-server", "lighttpd")
+_FILE_SERVERS = ("simplehttp", "http-server")  # python -m http.server, node http-server
 # Backends that answer 403 with an empty body when the endpoint closes before accept().
 _ASGI_SERVERS = ("uvicorn", "hypercorn", "daphne", "granian")
 # Words of a backend that got the request without its Upgrade/Connection headers.
-_NO_UPGRADE = ("upgrade", "connection header", "websocket")
+_NO_UPGRADE = ("upgrade", "connection header")
 
 PROXY_UPGRADE_FIX = (
     "nginx needs proxy_http_version 1.1; proxy_set_header Upgrade $http_upgrade;"
