@@ -20,6 +20,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 OWN = "Options"
 HEADINGS = (OWN, "Output", "Filters", "Connection", "TLS", "Proxy")
 _ATTRIBUTE = "wscli_help_group"
+COLUMN_MAX = 30  # click's own limit for the option column
 
 
 def grouped(heading: str, *decorators: Callable[[Any], Any]) -> list[Callable[[Any], Any]]:
@@ -58,8 +59,12 @@ class GroupedCommand(click.Command):
             if record is not None and not isinstance(param, click.Argument):
                 sections.setdefault(heading_of(param), []).append(record)
         order = [*HEADINGS, *(name for name in sections if name not in HEADINGS)]
+        # One first-column width for every section, so the help texts line up.
+        column = min(
+            COLUMN_MAX, max((len(n) for rows in sections.values() for n, _ in rows), default=0)
+        )
         for name in order:
             rows = sections.get(name)
             if rows:
                 with formatter.section(name):
-                    formatter.write_dl(rows)
+                    formatter.write_dl([(n.ljust(column), text) for n, text in rows], COLUMN_MAX)
