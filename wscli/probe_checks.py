@@ -173,7 +173,7 @@ def _measure(name: str, plan: Plan, window: Window, first: float | None) -> tupl
         from wscli.seen import SeenValues, describe_seen
 
         kinds = SeenValues()
-        for _, k, _ in messages:
+        for k in sorted(window.types_seen):
             kinds.add(k)
         return False, describe_seen([kind], kinds)  # "seen: error, x (did you mean ...?)"
     if name.startswith("forbid-type "):
