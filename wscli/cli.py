@@ -197,6 +197,13 @@ def _accept_root_options(command: click.Command) -> None:
                 help=_TRACEBACK_HELP,
             )
         )
+    from wscli.options.help import tag
+
+    for param in extra:  # where --help lists them (wscli.options.help)
+        if param.name == "color":
+            tag(param, "Output")
+        elif param.name == "profile":
+            tag(param, "Connection")
     command.params.extend(extra)
     command._wscli_root_options = True  # type: ignore[attr-defined]
 

@@ -144,3 +144,56 @@ def test_command_names_complete_without_importing_any_command() -> None:
     lines = proc.stdout.splitlines()
     assert "plain,tail" in lines and "plain,validate" in lines
     assert "LOADED=" in lines, proc.stdout + proc.stderr
+
+
+def _bash_completes(line: str, folder: Path, expected: str) -> str:
+    """Type ``line`` then TAB into a real interactive bash on a pty; the echoed screen text."""
+    import os
+    import pty
+    import select
+    import time
+
+    env = clean_env(TERM="dumb", PS1="$ ", HOME=str(folder), INPUTRC="/dev/null")
+    env["PATH"] = f"{Path(wscli_executable()).parent}:{env.get('PATH', '')}"
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: an interactive bash in the folder
+        os.chdir(folder)
+        os.execvpe("bash", ["bash", "--norc", "--noprofile", "-i"], env)
+    screen = b""
+
+    def read_until(marker: bytes, seconds: float) -> None:
+        nonlocal screen
+        deadline = time.monotonic() + unit(seconds)
+        while marker not in screen and time.monotonic() < deadline:
+            ready, _, _ = select.select([fd], [], [], 0.1)
+            if ready:
+                try:
+                    screen += os.read(fd, 4096)
+                except OSError:
+                    return
+
+    try:
+        os.write(fd, b'eval "$(_WSCLI_COMPLETE=bash_source wscli)"; echo sourced-ok\n')
+        read_until(b"sourced-ok\r\n$ ", 30)
+        screen = b""
+        os.write(fd, line.encode() + b"\t")
+        read_until(expected.encode(), 10)
+    finally:
+        os.write(fd, b"\x03exit\n")
+        os.close(fd)
+        os.waitpid(pid, 0)
+    return screen.decode("utf-8", "replace")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
+@pytest.mark.parametrize("command", ["validate", "replay"])
+def test_real_bash_completes_file_names_for_validate_and_replay(
+    tmp_path: Path, command: str
+) -> None:
+    """`wscli validate sess<TAB>` completes the file name in an interactive bash (#22)."""
+    (tmp_path / "session.jsonl").write_text("{}\n")
+    (tmp_path / "other.txt").write_text("")
+    expected = f"wscli {command} session.jsonl"
+    screen = _bash_completes(f"wscli {command} sess", tmp_path, expected)
+    assert expected in screen, screen

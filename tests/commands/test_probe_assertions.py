@@ -81,7 +81,7 @@ CASES: list[tuple[str, dict[str, Any], list[str], str, bool, str]] = [
         ["--expect-type", "alarm", "--within", "0.5"],
         "expect-type alarm",
         False,
-        "none seen",
+        "seen: ",
     ),
     (
         "forbid-type ok",

@@ -273,3 +273,22 @@ def test_url_without_a_path_is_noted(serve: Any, tmp_path: Path) -> None:
         bare.rsplit(":", 1)[1]
     )
     assert "404" in probed.failed["error"]
+
+
+def test_proxy_asking_for_credentials_fails_the_proxy_step(serve: Any, tmp_path: Path) -> None:
+    """A proxy answering 407: the proxy step fails (not the upgrade), "wants credentials" (#22)."""
+    server = serve()
+    response = (
+        b"HTTP/1.1 407 Proxy Authentication Required\r\n"
+        b'Proxy-Authenticate: Basic realm="corp"\r\nContent-Length: 0\r\n\r\n'
+    )
+    with CannedHTTPServer(response) as proxy:
+        env = env_with(http_proxy=f"http://127.0.0.1:{proxy.port}")
+        probed = probe(tmp_path, server.url, expect=3, env=env)
+        text = run_wscli("probe", server.url, env=env, expect=3).stdout
+    failed = probed.failed
+    assert failed["name"] == "proxy" and failed["details"]["status"] == 407
+    assert "the proxy wants credentials" in failed["hint"] and "$http_proxy" in failed["hint"]
+    upgrade = probed.step("upgrade")
+    assert upgrade["status"] == "not run" and upgrade["seconds"] is None
+    assert "FAILED at proxy:" in text

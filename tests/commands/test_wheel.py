@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import venv
@@ -28,7 +29,9 @@ def test_wheel_installs_and_runs_demo(tmp_path: Path) -> None:
     )
     (wheel,) = dist.glob("*.whl")
     with zipfile.ZipFile(wheel) as archive:
-        assert "wscli/schemas/sensor_stream.schema.json" in archive.namelist()
+        names = archive.namelist()
+        assert "wscli/schemas/sensor_stream.schema.json" in names
+        assert any(name.endswith(".data/data/share/man/man1/wscli.1") for name in names)
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=True)
     python = env_dir / "bin" / "python"
@@ -52,3 +55,18 @@ def test_wheel_installs_and_runs_demo(tmp_path: Path) -> None:
     assert len(lines) == 3
     assert all(line["type"] in ("sensor_reading", "sensor_status", "error") for line in lines)
     assert proc.stderr == ""
+    _man_finds_the_page(env_dir)
+
+
+def _man_finds_the_page(env_dir: Path) -> None:
+    """`man wscli` after `pip install`: the page sits where man looks beside the venv's bin."""
+    installed = env_dir / "share" / "man" / "man1" / "wscli.1"
+    assert installed.read_text() == (REPO / "man" / "wscli.1").read_text()
+    if shutil.which("man") is None:
+        return
+    env = clean_env(PATH=f"{env_dir / 'bin'}:/usr/bin:/bin")
+    env.pop("MANPATH", None)
+    found = subprocess.run(
+        ["man", "-w", "wscli"], capture_output=True, text=True, env=env, timeout=unit(30)
+    )
+    assert found.returncode == 0 and Path(found.stdout.strip()) == installed, found.stderr

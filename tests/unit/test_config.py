@@ -232,3 +232,16 @@ def test_piped_stdin_still_wins_over_wscli_url(tmp_path: Path, free_port: int) -
     env = clean_env(WSCLI_URL=f"ws://127.0.0.1:{free_port}/")
     result = run_wscli("validate", input=line + "\n", env=env)
     assert "1" in result.stdout
+
+
+def test_config_shows_the_proxy_from_the_environment(tmp_path: Path) -> None:
+    """`http_proxy` set: config shows that proxy and its variable, not `- default` (#22)."""
+    env = clean_env(XDG_CONFIG_HOME=str(tmp_path), http_proxy="http://u:sekrit99@10.0.0.9:3128")
+    result = run_wscli("config", "-o", "json", env=env)
+    proxy = json.loads(result.stdout)["settings"]["proxy"]
+    assert proxy["from"] == "env http_proxy"
+    assert "10.0.0.9:3128" in proxy["value"] and "sekrit99" not in result.stdout
+    text = run_wscli("config", "wss://example.test/ws", env=env).stdout
+    assert "env http_proxy" not in text  # wss:// takes https_proxy or all_proxy only
+    bypass = run_wscli("config", "--no-proxy", env=env).stdout
+    assert "env http_proxy" not in bypass

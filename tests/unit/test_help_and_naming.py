@@ -172,3 +172,32 @@ def test_help_reads_no_config_and_imports_no_config_parser(args: list[str]) -> N
         env=without_coverage(clean_env(WSCLI_CONFIG="/nonexistent/config.toml")),
     )
     assert "LOADED=\n" in proc.stdout or proc.stdout.endswith("LOADED="), proc.stdout[-300:]
+
+
+SHARED_HEADINGS = ["Options:", "Output:", "Filters:", "Connection:", "TLS:", "Proxy:"]
+
+
+def _headings(help_text: str) -> list[str]:
+    return [line for line in help_text.splitlines() if line.endswith(":") and line[:1].isalpha()]
+
+
+def test_tail_help_lists_its_own_options_before_the_shared_groups() -> None:
+    """`tail --help`: --duration comes first; the 17 shared options sit under headings (#22)."""
+    out = run_cli("tail", "--help").stdout
+    assert _headings(out)[:6] == SHARED_HEADINGS
+    own = out.split("Options:", 1)[1].split("Output:", 1)[0]
+    assert "--duration" in own and "--demo" in own and "--header" not in own
+    assert "--location" in out.split("Filters:", 1)[1].split("Connection:", 1)[0]
+    assert "--cacert" in out.split("TLS:", 1)[1].split("Proxy:", 1)[0]
+    assert "--no-proxy" in out.split("Proxy:", 1)[1]
+    assert "--token" in out.split("Connection:", 1)[1].split("TLS:", 1)[0]
+
+
+@pytest.mark.parametrize("command", ["connect", "load", "probe", "config", "replay", "validate"])
+def test_every_command_with_connection_options_groups_them(command: str) -> None:
+    """The same headings wherever the connection options are shared; own options first."""
+    out = run_cli(command, "--help").stdout
+    headings = _headings(out)
+    assert headings[0] == "Options:" and "Connection:" in headings
+    assert headings.index("Connection:") < headings.index("TLS:") < headings.index("Proxy:")
+    assert "--header" not in out.split("Options:", 1)[1].split(headings[1], 1)[0]

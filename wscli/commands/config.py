@@ -9,9 +9,10 @@ import click
 
 from wscli.errors import EXIT_CODE_HELP
 from wscli.options.connection import SETTING_KEYS, connection_params
+from wscli.options.help import GroupedCommand
 
 
-@click.command(epilog=EXIT_CODE_HELP)
+@click.command(cls=GroupedCommand, epilog=EXIT_CODE_HELP)
 @connection_params()
 @click.option(
     "-o",
@@ -62,6 +63,7 @@ def config(conn_values: dict[str, Any], fmt: str) -> None:
 
             value = DEFAULT_URL
         settings[key] = {"value": value, "from": origins.get(key, "default")}
+    _proxy_from_environment(settings, redactor)
     document = {
         "config_file": str(path),
         "config_file_exists": path.is_file(),
@@ -84,6 +86,28 @@ def config(conn_values: dict[str, Any], fmt: str) -> None:
     for key, entry in settings.items():
         lines.append(f"{key:<16} {shown[key]:<{width}}  {entry['from']}")
     click.echo("\n".join(lines))
+
+
+def _proxy_from_environment(settings: dict[str, dict[str, Any]], redactor: Any) -> None:
+    """No --proxy: the variable the connection would take it from (``http_proxy``...).
+
+    The proxy used is the one shown, so ``proxy - default`` never hides one.
+    """
+    proxy = settings["proxy"]
+    if proxy["value"] or settings["no_proxy"]["value"]:
+        return
+    from wscli.errors import BadUsage
+    from wscli.net.proxies import proxy_choice
+    from wscli.net.target import ConnectOptions
+
+    try:
+        choice = proxy_choice(ConnectOptions(url=str(settings["url"]["value"])))
+    except BadUsage as exc:
+        proxy["from"] = exc.message  # shown, not fatal: config is where one looks
+        return
+    if choice is not None:
+        proxy["value"] = redactor.url(choice.url)
+        proxy["from"] = f"env {choice.source}"
 
 
 def _show(value: Any) -> str:

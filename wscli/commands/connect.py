@@ -23,6 +23,7 @@ from wscli.frames import OP_TEXT
 from wscli.net.tap import Tap
 from wscli.net.target import ConnectOptions
 from wscli.options.connection import AliasedChoice, connection_options
+from wscli.options.help import GroupedCommand
 from wscli.options.state import AppState, pass_state
 from wscli.output.terminal import MODE_ALIASES, MODES
 
@@ -35,7 +36,7 @@ DEFAULT_WAIT_FOR_COUNT = 10.0  # with -n and no --wait: then exit 7
 STDIN_QUEUE = 10_000  # lines read ahead of the connection; the pipe waits beyond
 
 
-@click.command(epilog=EXIT_CODE_HELP)
+@click.command(cls=GroupedCommand, epilog=EXIT_CODE_HELP)
 @connection_options
 @click.option(
     "--send",

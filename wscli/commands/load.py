@@ -16,6 +16,7 @@ from wscli.errors import EXIT_CODE_HELP, BadUsage, interrupt_status
 from wscli.net.tap import Tap
 from wscli.net.target import ConnectOptions
 from wscli.options.connection import connection_options
+from wscli.options.help import GroupedCommand
 from wscli.options.state import AppState, pass_state
 
 if TYPE_CHECKING:
@@ -27,7 +28,7 @@ INSTALL_HINT = "install it with: pip install 'wscli-toolkit[load]'"
 _positive = FiniteFloatRange(min=0, min_open=True)
 
 
-@click.command(epilog=EXIT_CODE_HELP)
+@click.command(cls=GroupedCommand, epilog=EXIT_CODE_HELP)
 @connection_options
 @click.option(
     "-u",

@@ -16,12 +16,13 @@ import click
 from wscli.durations import POSITIVE_MS, POSITIVE_SECONDS
 from wscli.errors import EXIT_CODE_HELP, BadUsage, WscliError
 from wscli.options.connection import connection_params
+from wscli.options.help import GroupedCommand
 from wscli.options.state import AppState, pass_state
 
 _seconds = POSITIVE_SECONDS
 
 
-@click.command(epilog=EXIT_CODE_HELP)
+@click.command(cls=GroupedCommand, epilog=EXIT_CODE_HELP)
 @connection_params()
 @click.option(
     "-o",
@@ -194,7 +195,10 @@ def _report(output: Any, result: Any, *, fmt: str, quiet: bool, junit_file: str 
     if fmt == "json":
         text = json.dumps(json_document(result), ensure_ascii=False, indent=2) + "\n"
     else:
+        from wscli.output.layout import fit_lines
+
         text = checklist(result, fancy=output.emoji, color=output.color, quiet=quiet)
+        text = fit_lines(text, output.width)  # a narrow terminal wraps, never cuts
     output.write(text.encode("utf-8", "replace"))
     output.flush()
     if result.interrupted is None:

@@ -16,6 +16,7 @@ import click
 from wscli.durations import SECONDS, FiniteFloatRange
 from wscli.errors import EXIT_CODE_HELP, BadUsage, CheckFailed, interrupt_status
 from wscli.options.connection import build_connection, connection_params
+from wscli.options.help import GroupedCommand
 from wscli.options.state import AppState, pass_state
 from wscli.options.view import ViewOptions, view_options
 
@@ -28,7 +29,7 @@ from wscli.server.config import DEFAULT_PATH
 DEFAULT_REPLY_WAIT = 5.0
 
 
-@click.command(epilog=EXIT_CODE_HELP)
+@click.command(cls=GroupedCommand, epilog=EXIT_CODE_HELP)
 @click.argument("recording", type=click.Path(exists=True, dir_okay=False))
 # Timing
 @click.option(

@@ -15,13 +15,14 @@ from wscli.net.stream import Stream, StreamPolicy
 from wscli.net.tap import Tap
 from wscli.net.target import ConnectOptions
 from wscli.options.connection import connection_options
+from wscli.options.help import GroupedCommand
 from wscli.options.state import AppState, pass_state
 from wscli.options.view import ViewOptions, view_options
 
 DEMO_RATE = 5.0
 
 
-@click.command(epilog=EXIT_CODE_HELP)
+@click.command(cls=GroupedCommand, epilog=EXIT_CODE_HELP)
 @connection_options
 @view_options
 @click.option("--duration", type=POSITIVE_SECONDS, metavar="SECONDS", help="Stop after.")

@@ -19,6 +19,7 @@ import click
 from wscli.durations import POSITIVE_SECONDS
 from wscli.errors import EXIT_CODE_HELP, BadUsage, ExitStatus, WscliError, interrupt_status
 from wscli.options.connection import AliasedChoice, connection_params
+from wscli.options.help import GroupedCommand
 from wscli.options.state import AppState, pass_state
 
 if TYPE_CHECKING:
@@ -29,8 +30,17 @@ if TYPE_CHECKING:
 BUILTIN_SCHEMA = "built-in sensor_stream.schema.json"
 
 
-@click.command(epilog=EXIT_CODE_HELP)
-@click.argument("sources", nargs=-1, metavar="[SOURCE]...")
+def _complete_source(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+    """File names, as for ``replay``: the shell completes them (a URL is typed whole)."""
+    from click.shell_completion import CompletionItem
+
+    if incomplete.startswith(("ws:", "wss:")):
+        return []
+    return [CompletionItem(incomplete, type="file")]
+
+
+@click.command(cls=GroupedCommand, epilog=EXIT_CODE_HELP)
+@click.argument("sources", nargs=-1, metavar="[SOURCE]...", shell_complete=_complete_source)
 @click.option(
     "--schema",
     "schema_file",

@@ -23,6 +23,9 @@ def status_hint(
     """What to try after an HTTP status other than 101; never cut (issue #7)."""
     if status == 400 and "https port" in body.lower():
         return f"the server speaks TLS on this port: try {swap_scheme(options.url, 'wss')}"
+    other = not_websocket_hint(status, headers, body)
+    if other:
+        return other
     if status in (400, 426):
         return "the server refused the upgrade headers: is this a WebSocket endpoint and path?"
     if status == 401:
@@ -55,6 +58,82 @@ def status_hint(
             )
         return "the server redirects without a Location: check the URL"
     return "the server refused the WebSocket upgrade"
+
+
+# ``Server`` values of front ends that must be told to pass the upgrade on.
+_PROXIES = (
+    "nginx",
+    "envoy",
+    "awselb",
+    "elb",
+    "cloudflare",
+    "haproxy",
+    "traefik",
+    "caddy",
+    "apache",
+    "squid",
+    "varnish",
+    "openresty",
+    "istio",
+    "kong",
+)
+# Plain file servers: nothing on this port speaks WebSocket at all.
+_FILE_SERVERS = ("simplehttp", "http-server")  # python -m http.server, node http-server
+# Backends that answer 403 with an empty body when the endpoint closes before accept().
+_ASGI_SERVERS = ("uvicorn", "hypercorn", "daphne", "granian")
+# Words of a backend that got the request without its Upgrade/Connection headers.
+_NO_UPGRADE = ("upgrade", "connection header")
+
+PROXY_UPGRADE_FIX = (
+    "nginx needs proxy_http_version 1.1; proxy_set_header Upgrade $http_upgrade;"
+    ' proxy_set_header Connection "upgrade"; an AWS Classic ELB needs a TCP/SSL'
+    " listener (an ALB passes WebSocket on)"
+)
+
+
+def _server(headers: dict[str, str]) -> str:
+    return headers.get("server", "").strip()
+
+
+def not_websocket_hint(status: int, headers: dict[str, str], body: str) -> str:
+    """Something other than a WebSocket endpoint answered: name the likely cause, or ``""``.
+
+    A web page (200), a proxy that dropped the ``Upgrade``/``Connection`` headers
+    (426, or 400 from a proxy or about the upgrade), a file server on the wrong port
+    (``SimpleHTTP`` 404), and an ASGI app that closed before ``accept()`` (empty 403).
+    """
+    server = _server(headers)
+    lowered = server.lower()
+    named = f" ({server})" if server else ""
+    if 200 <= status < 300:
+        kind = headers.get("content-type", "").split(";")[0].strip() or "a page"
+        return (
+            f"a plain HTTP server{named} answered with {kind}, not a WebSocket upgrade:"
+            " wrong port or path? a WebSocket endpoint answers 101"
+        )
+    via = headers.get("via", "").strip()
+    proxy = via or (server if any(p in lowered for p in _PROXIES) else "")
+    about_upgrade = any(word in body.lower() for word in _NO_UPGRADE)
+    if status == 426 or (status == 400 and (proxy or about_upgrade)):
+        front = f"a proxy ({proxy})" if proxy else "a proxy in between"
+        return (
+            f"the upgrade headers did not reach the WebSocket server: {front} may not pass"
+            f" Upgrade/Connection on; {PROXY_UPGRADE_FIX}"
+        )
+    if status == 404 and any(f in lowered for f in _FILE_SERVERS):
+        return (
+            f"a plain file server{named} answered, not a WebSocket server:"
+            " wrong port? check which port the WebSocket server listens on"
+        )
+    if status == 403 and not body.strip():
+        app = next((a for a in _ASGI_SERVERS if a in lowered), "")
+        who = f"{server} (an ASGI server)" if app else "the server"
+        return (
+            f"{who} answered 403 with no body: the endpoint closed before accept()"
+            " (FastAPI/Starlette do this when an auth dependency or Origin check fails):"
+            " check the auth dependency, pass --token, or try --origin URL"
+        )
+    return ""
 
 
 def sends_header(options: ConnectOptions, name: str) -> bool:

@@ -19,6 +19,7 @@ from wscli.durations import POSITIVE_SECONDS, SECONDS
 from wscli.errors import BadUsage, warn
 from wscli.net.tap import Tap, environment_secrets
 from wscli.net.target import DEFAULT_URL, ConnectOptions, check_url
+from wscli.options.help import grouped
 from wscli.redact import Redactor, remember_secrets
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -47,77 +48,96 @@ def _url_argument(function: F) -> F:
 
 _CONNECTION_PARAMS = (
     # HTTP
-    click.option(
-        "-H",
-        "--header",
-        "headers",
-        multiple=True,
-        metavar="'NAME: VALUE'",
-        help="Extra upgrade request header (repeatable).",
-    ),
-    click.option("--origin", help="Origin header (sent only when given, like wscat/websocat)."),
-    click.option(
-        "--subprotocol", "subprotocols", multiple=True, help="Offer a subprotocol (repeatable)."
-    ),
-    click.option(
-        "--token",
-        envvar="WSCLI_TOKEN",
-        help="Bearer token, sent as 'Authorization: Bearer' [env: WSCLI_TOKEN].",
+    *grouped(
+        "Connection",
+        click.option(
+            "-H",
+            "--header",
+            "headers",
+            multiple=True,
+            metavar="'NAME: VALUE'",
+            help="Extra upgrade request header (repeatable).",
+        ),
+        click.option("--origin", help="Origin header (sent only when given, like wscat/websocat)."),
+        click.option(
+            "--subprotocol", "subprotocols", multiple=True, help="Offer a subprotocol (repeatable)."
+        ),
+        click.option(
+            "--token",
+            envvar="WSCLI_TOKEN",
+            help="Bearer token, sent as 'Authorization: Bearer' [env: WSCLI_TOKEN].",
+        ),
     ),
     # TLS
-    click.option(
-        "-k", "--insecure", is_flag=True, help="Do not verify the server certificate (wss://)."
+    *grouped(
+        "TLS",
+        click.option(
+            "-k", "--insecure", is_flag=True, help="Do not verify the server certificate (wss://)."
+        ),
+        click.option(
+            "--cacert", type=click.Path(dir_okay=False), help="Trust this CA bundle (PEM)."
+        ),
+        click.option("--cert", type=click.Path(dir_okay=False), help="Client certificate (PEM)."),
+        click.option(
+            "--key", type=click.Path(dir_okay=False), help="Client certificate's key (PEM)."
+        ),
     ),
-    click.option("--cacert", type=click.Path(dir_okay=False), help="Trust this CA bundle (PEM)."),
-    click.option("--cert", type=click.Path(dir_okay=False), help="Client certificate (PEM)."),
-    click.option("--key", type=click.Path(dir_okay=False), help="Client certificate's key (PEM)."),
     # Proxy
-    click.option("--proxy", metavar="URL", help="http:// or socks5:// proxy (default: env)."),
-    click.option("--no-proxy", is_flag=True, help="Ignore proxy environment variables."),
+    *grouped(
+        "Proxy",
+        click.option("--proxy", metavar="URL", help="http:// or socks5:// proxy (default: env)."),
+        click.option("--no-proxy", is_flag=True, help="Ignore proxy environment variables."),
+    ),
     # Timeouts and limits
-    click.option(
-        "--connect-timeout",
-        type=POSITIVE_SECONDS,
-        default=10.0,
-        show_default=True,
-        metavar="SECONDS",
-        help="Give up on TCP, TLS and the upgrade after this long.",
-    ),
-    click.option(
-        "--max-size",
-        type=ByteSize(),
-        default="16M",
-        show_default=True,
-        help="Largest frame accepted; a bigger one ends with exit 8.",
-    ),
-    click.option(
-        "--ping-interval",
-        type=SECONDS,
-        default=20.0,
-        show_default=True,
-        metavar="SECONDS",
-        help="Heartbeat ping period (0 disables).",
-    ),
-    click.option(
-        "--ping-timeout",
-        type=POSITIVE_SECONDS,
-        default=20.0,
-        show_default=True,
-        metavar="SECONDS",
-        help="Declare the peer dead when nothing arrives this long after a ping.",
+    *grouped(
+        "Connection",
+        click.option(
+            "--connect-timeout",
+            type=POSITIVE_SECONDS,
+            default=10.0,
+            show_default=True,
+            metavar="SECONDS",
+            help="Give up on TCP, TLS and the upgrade after this long.",
+        ),
+        click.option(
+            "--max-size",
+            type=ByteSize(),
+            default="16M",
+            show_default=True,
+            help="Largest frame accepted; a bigger one ends with exit 8.",
+        ),
+        click.option(
+            "--ping-interval",
+            type=SECONDS,
+            default=20.0,
+            show_default=True,
+            metavar="SECONDS",
+            help="Heartbeat ping period (0 disables).",
+        ),
+        click.option(
+            "--ping-timeout",
+            type=POSITIVE_SECONDS,
+            default=20.0,
+            show_default=True,
+            metavar="SECONDS",
+            help="Declare the peer dead when nothing arrives this long after a ping.",
+        ),
     ),
     # Debug tap
-    click.option(
-        "-v", "--verbose", is_flag=True, help="Print the handshake and every frame to stderr."
-    ),
-    click.option(
-        "--tap",
-        "tap_file",
-        type=click.Path(dir_okay=False, writable=True),
-        help="Write the handshake and every frame, whole, to a recording file.",
-    ),
-    click.option(
-        "--no-redact", is_flag=True, help="Keep tokens, cookies and credentials in tap output."
+    *grouped(
+        "Connection",
+        click.option(
+            "-v", "--verbose", is_flag=True, help="Print the handshake and every frame to stderr."
+        ),
+        click.option(
+            "--tap",
+            "tap_file",
+            type=click.Path(dir_okay=False, writable=True),
+            help="Write the handshake and every frame, whole, to a recording file.",
+        ),
+        click.option(
+            "--no-redact", is_flag=True, help="Keep tokens, cookies and credentials in tap output."
+        ),
     ),
 )
 

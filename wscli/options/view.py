@@ -16,6 +16,7 @@ import click
 
 from wscli.errors import BadUsage
 from wscli.options.connection import AliasedChoice, time_options
+from wscli.options.help import grouped
 from wscli.output.terminal import MODE_ALIASES, MODES
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -91,51 +92,68 @@ def _complete_types(ctx: click.Context, param: click.Parameter, incomplete: str)
 
 
 _VIEW_PARAMS = (
-    click.option(
-        "-o",
-        "--output",
-        "mode",
-        type=AliasedChoice(MODES, aliases=MODE_ALIASES),
-        default="auto",
-        show_default=True,
-        help="pretty on a terminal, jsonl in a pipe (json is the same); raw prints payloads"
-        " as they came.",
+    *grouped(
+        "Output",
+        click.option(
+            "-o",
+            "--output",
+            "mode",
+            type=AliasedChoice(MODES, aliases=MODE_ALIASES),
+            default="auto",
+            show_default=True,
+            help="pretty on a terminal, jsonl in a pipe (json is the same); raw prints payloads"
+            " as they came.",
+        ),
+        time_options,
+        click.option(
+            "--with-received-at",
+            "received_at",
+            is_flag=True,
+            help='JSON Lines: wrap each message as {"received_at": RFC 3339 UTC, "message": ...}.',
+        ),
     ),
-    time_options,
-    click.option(
-        "--with-received-at",
-        "received_at",
-        is_flag=True,
-        help='JSON Lines: wrap each message as {"received_at": RFC 3339 UTC, "message": ...}.',
+    *grouped(
+        "Filters",
+        click.option(
+            "--type",
+            "types",
+            multiple=True,
+            shell_complete=_complete_types,
+            help="Only this message type (repeatable).",
+        ),
+        click.option(
+            "--sensor", "sensors", multiple=True, help="Only this sensor_id (repeatable)."
+        ),
+        click.option(
+            "--location", "locations", multiple=True, help="Only this location (repeatable)."
+        ),
     ),
-    click.option(
-        "--type",
-        "types",
-        multiple=True,
-        shell_complete=_complete_types,
-        help="Only this message type (repeatable).",
-    ),
-    click.option("--sensor", "sensors", multiple=True, help="Only this sensor_id (repeatable)."),
-    click.option("--location", "locations", multiple=True, help="Only this location (repeatable)."),
-    click.option("--field", "field_path", metavar="PATH", help="Print one field, e.g. data.value."),
-    click.option("-n", "--count", type=click.IntRange(min=1), help="Stop after N messages shown."),
-    click.option("--validate", is_flag=True, help="Check each message against the schema."),
-    click.option(
-        "--schema",
-        "schema_file",
-        type=click.Path(exists=True, dir_okay=False),
-        help="JSON Schema to validate with (default: the built-in sensor stream schema).",
-    ),
-    click.option(
-        "--fail-on-invalid", is_flag=True, help="Stop with exit 1 at the first invalid one."
-    ),
-    click.option("--stats", is_flag=True, help="Print a summary table on stderr at exit."),
-    click.option(
-        "--stats-json",
-        "stats_json",
-        type=click.Path(dir_okay=False, writable=True),
-        metavar="FILE",
-        help="Also write the --stats summary as JSON to FILE, on every ending (atomic).",
+    *grouped(
+        "Output",
+        click.option(
+            "--field", "field_path", metavar="PATH", help="Print one field, e.g. data.value."
+        ),
+        click.option(
+            "-n", "--count", type=click.IntRange(min=1), help="Stop after N messages shown."
+        ),
+        click.option("--validate", is_flag=True, help="Check each message against the schema."),
+        click.option(
+            "--schema",
+            "schema_file",
+            type=click.Path(exists=True, dir_okay=False),
+            help="JSON Schema to validate with (default: the built-in sensor stream schema).",
+        ),
+        click.option(
+            "--fail-on-invalid", is_flag=True, help="Stop with exit 1 at the first invalid one."
+        ),
+        click.option("--stats", is_flag=True, help="Print a summary table on stderr at exit."),
+        click.option(
+            "--stats-json",
+            "stats_json",
+            type=click.Path(dir_okay=False, writable=True),
+            metavar="FILE",
+            help="Also write the --stats summary as JSON to FILE, on every ending (atomic).",
+        ),
     ),
 )
 

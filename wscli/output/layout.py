@@ -69,3 +69,71 @@ class DecimalColumn:
         self.int_width = max(self.int_width, len(whole))
         self.frac_width = max(self.frac_width, len(frac))
         return whole.rjust(self.int_width) + frac.ljust(self.frac_width)
+
+
+_SGR = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def visible_cells(text: str) -> int:
+    """Columns ``text`` takes once its colour codes (SGR) are left out."""
+    return cells(_SGR.sub("", text) if "\x1b" in text else text)
+
+
+def fit_lines(text: str, width: int | None, indent: int = 4) -> str:
+    """Every line of a report in ``width`` columns: long lines wrap at spaces, indented.
+
+    Colour codes are not counted. Lines that fit are kept byte for byte (columns
+    and alignment included); ``None`` (not a terminal) keeps everything.
+    """
+    if width is None:
+        return text
+    out: list[str] = []
+    for line in text.split("\n"):
+        if visible_cells(line) <= width:
+            out.append(line)
+        else:
+            out.extend(_wrap_styled(line, width, min(indent, width // 2)))
+    return "\n".join(out)
+
+
+def _wrap_styled(line: str, width: int, indent: int) -> list[str]:
+    pad = " " * indent
+    rows: list[str] = []
+    current, used, count = "", 0, 0
+    for word in line.split(" "):  # a run of spaces is empty words: kept on the first row
+        size = visible_cells(word)
+        if rows and not count and not word:
+            continue  # a continuation row does not start with the spaces of a gap
+        gap = 1 if count else 0
+        if count and word and used + gap + size > width:
+            if current.strip():
+                rows.append(current.rstrip())
+            current, used, count, gap = pad, indent, 0, 0
+        if size > width - indent and "\x1b" in word:
+            word = _SGR.sub("", word)  # too long for any row: broken below, uncoloured
+        # A word longer than a whole row is broken where the row ends.
+        while word and used + gap + size > width and size > width - indent:
+            room = width - used - gap
+            if room > 0:
+                head = _take(word, room)
+                rows.append((current + " " * gap + head).rstrip())
+                word = word[len(head) :]
+                size = visible_cells(word)
+            else:
+                rows.append(current.rstrip())
+            current, used, count, gap = pad, indent, 0, 0
+        current += " " * gap + word
+        used += gap + size
+        count += 1
+    if current.strip():
+        rows.append(current.rstrip())
+    return rows
+
+
+def _take(word: str, columns: int) -> str:
+    """The start of ``word`` that fills ``columns`` (wide characters count two)."""
+    if word.isascii():
+        return word[:columns]
+    from rich.cells import chop_cells
+
+    return chop_cells(word, columns)[0]

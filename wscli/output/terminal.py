@@ -19,7 +19,7 @@ from typing import IO, TYPE_CHECKING, Any, cast
 
 from wscli.frames import escape
 from wscli.output.clock import Clock
-from wscli.output.layout import cells
+from wscli.output.layout import cells, cut
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -109,6 +109,13 @@ class Output:
             return columns
         return stream_columns(self.out)
 
+    @cached_property
+    def err_width(self) -> int | None:
+        """Columns of the terminal stderr is on (``$COLUMNS`` first); None off a terminal."""
+        if not self.err_is_tty:
+            return None
+        return env_columns(self.env) or stream_columns(self.err)
+
     @property
     def emoji(self) -> bool:
         return self.is_tty
@@ -196,7 +203,7 @@ class Output:
         """A dim, transient stderr line (``connecting to HOST:PORT...``), on a terminal only."""
         if not self.err_is_tty:
             return
-        text = escape(text)
+        text = self._one_row(escape(text))
         self._status_cells = cells(text)
         self._err_write(self._dim(text))
 
@@ -204,11 +211,17 @@ class Output:
         """Replace the transient line with ``text`` (kept), or erase it (``None``)."""
         if not self._status_cells:
             return
-        shown = escape(text) if text else ""
+        shown = self._one_row(escape(text)) if text else ""
         pad = " " * max(0, self._status_cells - cells(shown))
         # Overwritten with spaces, not an erase-line code: no escape codes without colour.
         self._err_write("\r" + (self._dim(shown) if shown else "") + pad + ("\n" if text else "\r"))
         self._status_cells = 0
+
+    def _one_row(self, text: str) -> str:
+        """A status line never wraps: ``\r`` only rewinds one row, so a wrapped
+        ``connecting to ...`` would stay on screen above ``connected``."""
+        width = self.err_width
+        return cut(text, width - 1) if width else text
 
     def _dim(self, text: str) -> str:
         return f"\x1b[2m{text}\x1b[0m" if self.err_color else text

@@ -168,7 +168,14 @@ def _measure(name: str, plan: Plan, window: Window, first: float | None) -> tupl
     if name.startswith("expect-type "):
         kind = name.split(" ", 1)[1]
         seen = [at for at, k, _ in messages if k == kind]
-        return bool(seen), (f"first after {seen[0]:.2f} s" if seen else "none seen")
+        if seen:
+            return True, f"first after {seen[0]:.2f} s"
+        from wscli.checks.seen import SeenValues, describe_seen
+
+        kinds = SeenValues()
+        for k in sorted(window.types_seen):
+            kinds.add(k)
+        return False, describe_seen([kind], kinds)  # "seen: error, x (did you mean ...?)"
     if name.startswith("forbid-type "):
         kind = name.split(" ", 1)[1]
         count = sum(1 for _, k, _ in messages if k == kind)

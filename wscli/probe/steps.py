@@ -201,6 +201,7 @@ class Probe:
 
     _error: WscliError | None = None
     _step_started = 0.0
+    _blame: str | None = None  # the step a later step's failure belongs to (the proxy's 407)
 
     def _timed(self, step: Step, action: Callable[[Step], None]) -> bool:
         step.status = "running"
@@ -208,13 +209,18 @@ class Probe:
         try:
             action(step)
         except StepFailed as failed:
-            self._fail(step, failed.error)
+            step.seconds = self.clock() - self._step_started
+            blamed = self.steps[self._blame] if self._blame else step
+            if blamed is not step:  # an earlier step's failure, seen only now
+                step.status, step.seconds = NOT_RUN, None
+            self._fail(blamed, failed.error)
             return False
         except WscliError as exc:
             self._fail(step, exc)
             return False
         finally:
-            step.seconds = self.clock() - self._step_started
+            if step.status != NOT_RUN:
+                step.seconds = self.clock() - self._step_started
         step.status = OK
         return True
 
@@ -508,7 +514,12 @@ class Probe:
         ):
             proxy = self.steps["proxy"]
             proxy.details["reached"] = False
-            error.hint = hints.proxy_hint(self.proxy[1])
+            if "407" in str(cause):  # the proxy is up and wants credentials, as tail says
+                proxy.details["status"] = 407
+                error.hint = f"{error.hint}; the proxy comes from {self.proxy[1]}"
+            else:
+                error.hint = hints.proxy_hint(self.proxy[1])
+            self._blame = "proxy"
             return error
         if self.scheme == "ws" and speaks_tls(self.peer, self.host):
             return connection.tls_port_error(self.options.where)

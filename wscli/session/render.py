@@ -194,6 +194,8 @@ class MessageRenderer:
     def _fit(self, parts: list[tuple[str | None, str]]) -> str:
         """Join styled parts, cut to the terminal width (visible columns, not bytes)."""
         s, width = self.styles, self.width
+        if width is not None:
+            parts = _shrink_names(parts, width)
         out: list[str] = []
         used = 0
         for name, text in parts:
@@ -243,7 +245,9 @@ class MessageRenderer:
                 # Value first: on a narrow terminal the cut falls on the names, not the number.
                 return [
                     ("value", value),
-                    (None, f" {unit} {what} @ {where}  {tail}"),
+                    (None, f" {unit} "),
+                    (SHRINK, f"{what} @ {where}"),  # cut before the sensor and confidence
+                    (None, f"  {tail}"),
                 ]
             return [
                 label,
@@ -268,6 +272,20 @@ class MessageRenderer:
             return [label, (None, f" {prefix}{escape(str(data.get('message', '')))}")]
         compact = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
         return [label, (None, f" {escape(compact)}")]
+
+
+SHRINK = "shrink"  # a part _fit cuts first, so what follows it stays in view
+
+
+def _shrink_names(parts: list[tuple[str | None, str]], width: int) -> list[tuple[str | None, str]]:
+    """Cut the :data:`SHRINK` part by what the line is too long (to one cell at least)."""
+    over = sum(cells(text) for _, text in parts) - width
+    if over <= 0:
+        return parts
+    return [
+        (name, cut(text, max(1, cells(text) - over)) if name == SHRINK else text)
+        for name, text in parts
+    ]
 
 
 def host_port(url: str) -> str:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import click
 
+from wscli.checks.seen import TAIL_PATIENCE, FilterWatch
 from wscli.endings import closed_early, count_not_reached, signals_deferred
 from wscli.errors import CheckFailed, WscliError, interrupt_status
 from wscli.filters import MessageFilter
@@ -81,6 +82,12 @@ class TailRun:
         self.output = output
         self.renderer = renderer
         self.filter = message_filter if message_filter.active else None
+        self.watch = (
+            FilterWatch(message_filter.types, message_filter.sensors, message_filter.locations)
+            if message_filter.active
+            else None
+        )
+        self.patient = False  # no --duration: say so once when the filter keeps missing
         self.validator = validator
         self.fail_on_invalid = fail_on_invalid
         self.count = count
@@ -118,6 +125,7 @@ class TailRun:
         an error, Ctrl-C or SIGTERM (130/143), and a closed stdout (`| head`, exit 0).
         With ``--validate`` any invalid or malformed message makes the exit 1.
         """
+        self.patient = duration is None
         try:
             self._connect(stream)
             if self.recorder is not None:
@@ -174,6 +182,7 @@ class TailRun:
             self.output.flush()
             if interrupted and self.output.err_is_tty:
                 self.output.note("")  # end the terminal's ^C echo line
+            self._tell_misses()
             if self.show_stats:
                 print_stats_table(self.output, self.stats)
             elif interrupted:
@@ -183,6 +192,27 @@ class TailRun:
         late = held.exception()
         if late is not None and not interrupted:
             raise click.exceptions.Exit(interrupt_status(late))
+
+    def _tell_misses(self, *, still_listening: bool = False) -> None:
+        """A filter that matched nothing says what was seen instead, once per run."""
+        watch = self.watch
+        if watch is None or watch.told or watch.matched or not watch.messages:
+            return
+        report = watch.report()
+        if report is None:
+            return
+        watch.told = True
+        if still_listening:
+            report += f" (in {self.stats.total} messages; still listening)"
+        self.output.note(f"wscli: {report}")
+
+    def _missed(self, obj: Any) -> None:
+        """A message the filter dropped: remember its values until something matches."""
+        watch = self.watch
+        assert watch is not None
+        watch.observe(obj)
+        if self.patient and not watch.told and self.stats.total >= TAIL_PATIENCE:
+            self._tell_misses(still_listening=True)
 
     def _write_stats_json(self, interrupted: bool) -> None:
         """``--stats-json``: the table's fields, written atomically on every ending."""
@@ -218,6 +248,7 @@ class TailRun:
         """The hot path: everything per message is a local name or a C call."""
         renderer, recorder, validator = self.renderer, self.recorder, self.validator
         mfilter, stats, count = self.filter, self.stats, self.count
+        watch = self.watch
         emit, by_type, now = renderer.message, stats.by_type, time.time
         skip_non_json = mfilter is not None or renderer.field_path is not None
         text_op = OP_TEXT
@@ -237,7 +268,12 @@ class TailRun:
                     kind = obj.get("type") if type(obj) is dict else None
                     by_type[kind if type(kind) is str else "(other)"] += 1
                     if mfilter is not None and not mfilter.matches(obj):
+                        if watch is not None:
+                            self._missed(obj)
                         continue
+                    if watch is not None:
+                        watch.matched = True  # nothing left to explain
+                        watch = None
                     problems = None
                     if validator is not None and not validator.is_valid(obj):
                         problems = validator.problems(obj)

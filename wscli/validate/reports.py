@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from wscli.frames import escape
+from wscli.output.layout import fit_lines
 from wscli.output.terminal import AnsiStyles
 from wscli.validate.tally import MALFORMED, MALFORMED_ROW, UNKNOWN_TYPE, Failure, Row, Tally
 
@@ -83,7 +84,7 @@ def summary_line(tally: Tally, elapsed: float | None = None, *, stopped: str = "
 _STOPPED_VERDICTS = {"interrupted": "INTERRUPTED", "terminated": "TERMINATED"}
 
 
-def summary_table(rows: list[Row], *, color: bool) -> str:
+def summary_table(rows: list[Row], *, color: bool, width: int | None = None) -> str:
     """The per-type table (valid, invalid, malformed, and a total) as text, drawn by rich."""
     import io
 
@@ -94,7 +95,14 @@ def summary_table(rows: list[Row], *, color: bool) -> str:
 
     totals = [sum(r.valid for r in rows), sum(r.invalid for r in rows)]
     totals.append(sum(r.malformed for r in rows))
-    table = Table(box=box.SIMPLE, show_edge=False, pad_edge=False, show_footer=True)
+    narrow = width is not None and width < 60  # no padding: 40 columns hold the table
+    table = Table(
+        box=box.SIMPLE,
+        show_edge=False,
+        pad_edge=False,
+        show_footer=True,
+        padding=(0, 0) if narrow else (0, 1),
+    )
     table.add_column("type", footer="total")
     for name, total in zip(("valid", "invalid", "malformed"), totals, strict=True):
         table.add_column(name, justify="right", footer=str(total))
@@ -115,7 +123,7 @@ def summary_table(rows: list[Row], *, color: bool) -> str:
     buffer = io.StringIO()
     console = Console(
         file=buffer,
-        width=100,
+        width=min(width or 100, 100),
         force_terminal=color,
         no_color=not color,
         color_system="standard" if color else None,
@@ -140,7 +148,8 @@ class TextReport:
 
     def failure(self, failure: Failure) -> None:
         lines = failure_lines(failure, self.style)
-        self.output.write(("\n".join(lines) + "\n").encode("utf-8", "replace"))
+        text = fit_lines("\n".join(lines), self.output.width)
+        self.output.write((text + "\n").encode("utf-8", "replace"))
 
     def finish(
         self, tally: Tally, *, limit: int | None, elapsed: float | None, stopped: str = ""
@@ -157,11 +166,13 @@ class TextReport:
             if rows:
                 if tally.listed:
                     out.append("")
-                out.append(summary_table(rows, color=self.output.color).rstrip("\n"))
+                table = summary_table(rows, color=self.output.color, width=self.output.width)
+                out.append(table.rstrip("\n"))
         line = summary_line(tally, elapsed, stopped=stopped)
         status, _, rest = line.partition(":")
         out.append(s("ok" if tally.ok and not stopped else "failed", status) + ":" + rest)
-        self.output.write(("\n".join(out) + "\n").encode("utf-8", "replace"))
+        text = fit_lines("\n".join(out), self.output.width)
+        self.output.write((text + "\n").encode("utf-8", "replace"))
         self.output.flush()
 
 

@@ -59,6 +59,20 @@ _TRANSCRIPT_PREFIXES = (b"< ", b"> ", b"<\n", b">\n", b"<\r", b">\r")
 # what wscat ("Connected (press CTRL+C to quit)"), python -m websockets ("Connected to
 # ws://...") and wsdump ("Press Ctrl+C to quit") print before the first frame
 _TRANSCRIPT_PREAMBLES = (b"Connected", b"Press Ctrl+C")
+# Terminal codes wsdump and ``python -m websockets`` write even into a pipe (colour,
+# cursor save/restore, erase line): CSI and OSC sequences and two-byte escapes.
+_TERMINAL_CODES = re.compile(
+    rb"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_78=>])"
+)
+
+
+def terminal_text(line: bytes) -> bytes:
+    """The line as a terminal shows it: codes dropped, only what follows the last CR."""
+    if b"\x1b" in line:
+        line = _TERMINAL_CODES.sub(b"", line)
+    return line.rpartition(b"\r")[2] if b"\r" in line else line
+
+
 # A line that holds no message (blank, a sent frame in a transcript). Recording lines
 # still say "no message" with None, which a JSON null payload collides with (issue
 # #12); this sentinel is the one to move them to.
@@ -162,7 +176,9 @@ def sniff(first: bytes) -> str:
     stripped = first.strip()
     if stripped.startswith(b"["):
         return JSON_ARRAY
-    if first.lstrip().startswith(_TRANSCRIPT_PREFIXES + _TRANSCRIPT_PREAMBLES):
+    if terminal_text(first.rstrip(b"\r\n")).lstrip().startswith(
+        _TRANSCRIPT_PREFIXES + _TRANSCRIPT_PREAMBLES
+    ) or first.lstrip().startswith(_TRANSCRIPT_PREFIXES):
         return TRANSCRIPT
     try:
         text = first.decode("utf-8")
@@ -234,11 +250,18 @@ def transcript_items(
     """Another tool's transcript: ``< `` lines are received messages, the rest is skipped.
 
     Sent frames (``> ``) and the tool's own lines ("Connected ...") are not messages.
+    Terminal codes are dropped first: wsdump writes ``> `` (its prompt), codes, then
+    ``< {...}`` on one line; ``python -m websockets`` wraps each line in cursor moves.
     """
     for number, raw in lines:
         if isinstance(raw, Malformed):
             yield number, raw
-        elif raw.startswith(b"<"):
+            continue
+        if b"\x1b" in raw or b"\r" in raw:
+            raw = terminal_text(raw)
+            if raw.startswith(b"> <"):  # wsdump's prompt before the message it received
+                raw = raw[2:]
+        if raw.startswith(b"<"):
             item = _json_line(raw[2:] if raw[1:2] == b" " else raw[1:])
             if item is not _SKIP:
                 yield number, item
