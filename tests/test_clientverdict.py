@@ -214,3 +214,10 @@ def test_connections_per_client_are_bounded() -> None:
     client = book.snapshot()[0]
     assert len(client.connections) == MAX_CONNECTIONS
     assert client.connects == MAX_CONNECTIONS + 50
+
+
+def test_expectations_without_any_client_fail() -> None:
+    """--expect-* with no client at all is not a pass: nothing was seen."""
+    verdict = judge(ClientBook(), Expectations(backoff="linear"), now=5)
+    assert not verdict.ok
+    assert verdict.outcomes[0].measured == "no client connected"

@@ -29,6 +29,8 @@ REL_TOL = 0.12  # ... and as a share of the delay the model predicts
 MIN_RATIO = 1.3  # below this growth factor a schedule is not called exponential
 HERD_WINDOW_S = 0.05  # reconnects this close together after one drop are a herd
 HERD_MIN = 3  # ... when at least this many clients (and most of them) do it
+GAVE_UP_FACTOR = 1.5  # silent this many times its longest delay: it gave up
+GAVE_UP_MIN_S = 0.5
 PING_SLACK = 1.5  # --expect-ping-every S fails a gap over 1.5 x S
 
 # How a connection ended, from the client's point of view: whether it should reconnect.
@@ -398,7 +400,15 @@ def summarise(client: Client, now: float) -> ClientSummary:
             if after.established:
                 in_streak, streak = False, 0
     last = conns[-1] if conns else None
-    gave_up = last is not None and last.end is not None and last.by in (BY_SERVER, REFUSED)
+    # Quiet for longer than its own longest wait (and half a second) after a server-side
+    # ending: the client stopped trying; sooner it may still be waiting its turn.
+    patience = max(GAVE_UP_FACTOR * max(delays, default=0.0), GAVE_UP_MIN_S)
+    gave_up = (
+        last is not None
+        and last.end is not None
+        and last.by in (BY_SERVER, REFUSED)
+        and now - last.end > patience
+    )
     pings = sum(c.client_pings for c in conns)
     open_time = sum(c.open_for(now) for c in conns if c.client_pings)
     interval = open_time / pings if pings else None
@@ -446,6 +456,8 @@ def judge(
         outcomes.extend(_judge_client(s, expect, now))
     if expect.jitter:
         outcomes.append(_judge_herd(summaries))
+    if expect.any and not summaries:  # nothing seen is no evidence of good behaviour
+        outcomes.append(Outcome("clients", None, False, "no client connected", "at least one"))
     return Verdict(summaries, outcomes, now - book.started, stopped)
 
 
@@ -627,7 +639,8 @@ def summary_line(verdict: Verdict) -> str:
     if failed:
         return f"{head}: {who}, {len(failed)} of {len(verdict.outcomes)} expectations not met"
     if verdict.outcomes:
-        return f"{head}: {who}, all {len(verdict.outcomes)} expectations met"
+        so_far = " so far" if verdict.stopped else ""
+        return f"{head}: {who}, all {len(verdict.outcomes)} expectations met{so_far}"
     return f"{head}: {who}, no expectations given"
 
 

@@ -8,15 +8,19 @@ so the server (and ``websockets``) is imported inside the command.
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import click
 
 from wscli.errors import interrupt_status
 from wscli.serverconfig import DEFAULT_PATH
+from wscli.verdict_options import VERDICT_HELP, pop_verdict_request, verdict_options
 
 # serve's own endings, not the client's table (issue #10).
 SERVE_EXIT_HELP = """\b
 Exit codes:
+  0    stopped by --duration and every --expect-* met (or none given)
+  1    stopped by --duration with an --expect-* not met
   2    usage error: bad options, address in use, certificate will not load
   130  interrupted (Ctrl-C): connections closed with 1001 (going away)
   143  terminated (SIGTERM): the same, for service managers and CI"""
@@ -25,7 +29,7 @@ _rate = click.FloatRange(0.0, 1.0)
 _count = click.IntRange(min=0)
 
 
-@click.command(epilog=SERVE_EXIT_HELP)
+@click.command(epilog=VERDICT_HELP + "\n\n" + SERVE_EXIT_HELP)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option(
     "--port",
@@ -62,6 +66,13 @@ _count = click.IntRange(min=0)
     "--close-code", type=int, default=1011, show_default=True, help="Code for --close-after."
 )
 @click.option("--close-reason", default="", help="Reason for --close-after.")
+@click.option(
+    "--refuse-next",
+    type=_count,
+    default=0,
+    metavar="N",
+    help="Fault: answer the next N connection attempts with HTTP 503 (the client must back off).",
+)
 @click.option(
     "--malformed-rate",
     type=_rate,
@@ -136,6 +147,7 @@ _count = click.IntRange(min=0)
     is_flag=True,
     help='Print one JSON line on stdout once listening: {"event": "listening", "url", "port"}.',
 )
+@verdict_options
 def serve(
     host: str,
     port: int,
@@ -149,6 +161,7 @@ def serve(
     close_after: int | None,
     close_code: int,
     close_reason: str,
+    refuse_next: int,
     malformed_rate: float,
     invalid_rate: float,
     binary_rate: float,
@@ -162,6 +175,7 @@ def serve(
     quiet: bool,
     port_file: str | None,
     json_ready: bool,
+    **verdict_args: Any,
 ) -> None:
     """Serve a simulated sensor stream (the Home Inspection backend) for testing.
 
@@ -189,6 +203,7 @@ def serve(
       --require-token T      HTTP 401 unless the client sends the token
       --allowed-origin O     HTTP 403 for any other (or no) Origin header
       --handshake-delay S    answer the upgrade only after S seconds
+      --refuse-next N        answer the next N upgrade requests with HTTP 503
       --fanout-loss P        with --broadcast, each client misses a share P of the
                              shared messages (the summary line says how many)
     A wrong path gets HTTP 404 naming the right one. Ctrl-C stops (exit 130).
@@ -196,6 +211,7 @@ def serve(
     from wscli.server import serve_forever
     from wscli.serverconfig import ServerConfig
 
+    verdict = pop_verdict_request(verdict_args)
     config = ServerConfig(
         host=host,
         port=port,
@@ -220,6 +236,8 @@ def serve(
         echo=echo,
         broadcast=broadcast,
         fanout_loss=fanout_loss,
+        refuse_next=refuse_next,
+        clients=verdict.book if verdict.wanted else None,
     )
     from wscli.fdlimit import raise_open_file_limit
 
@@ -231,11 +249,17 @@ def serve(
     ready = ReadyLine(port_file=port_file, json_line=json_ready)
     _thread_errors_as_one_line()
     try:
-        serve_forever(config, on_ready=ready)
+        serve_forever(config, on_ready=ready, duration=verdict.duration)
     except KeyboardInterrupt as exc:
+        if verdict.wanted:
+            from wscli.endings import interrupt_reason
+
+            verdict.finish("wscli serve", stopped=interrupt_reason(exc))
         raise click.exceptions.Exit(interrupt_status(exc)) from None
     finally:
         ready.forget()
+    if verdict.wanted:
+        raise click.exceptions.Exit(verdict.finish("wscli serve"))
 
 
 class ReadyLine:
