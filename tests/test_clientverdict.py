@@ -221,3 +221,14 @@ def test_expectations_without_any_client_fail() -> None:
     verdict = judge(ClientBook(), Expectations(backoff="linear"), now=5)
     assert not verdict.ok
     assert verdict.outcomes[0].measured == "no client connected"
+
+
+def test_connections_side_by_side_are_not_reconnects() -> None:
+    """Two tabs of one client open at once: no reconnect delay, no schedule."""
+    book = ClientBook()
+    first = book.attempt("127.0.0.1", "tab", at=0)
+    second = book.attempt("127.0.0.1", "tab", at=1)
+    first.ended("closed 1000 by client", BY_CLIENT, at=5)
+    second.ended("closed 1000 by client", BY_CLIENT, at=6)
+    [summary] = judge(book, Expectations(), now=10).clients
+    assert summary.delays == [] and summary.schedule.kind == "none"

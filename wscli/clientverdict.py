@@ -389,9 +389,9 @@ def summarise(client: Client, now: float) -> ClientSummary:
     attempts = streak = 0
     in_streak = False
     for before, after in zip(conns, conns[1:], strict=False):
-        delays.append(
-            max(0.0, after.start - (before.end if before.end is not None else before.start))
-        )
+        if before.end is None or after.start < before.end:
+            continue  # open side by side (a second tab): not a reconnect
+        delays.append(after.start - before.end)
         if before.by in (BY_SERVER, REFUSED):
             in_streak = True
         if in_streak:

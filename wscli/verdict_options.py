@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 if TYPE_CHECKING:
-    from wscli.clientverdict import ClientBook, Expectations
+    from wscli.clientverdict import ClientBook, Expectations, Outcome
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -121,11 +121,15 @@ class VerdictRequest:
 
             check_writable(junit, "--junit")
 
-    def finish(self, suite: str, *, stopped: str = "") -> int:
-        """Judge and write every report; the exit status (the caller maps a stop to 130/143)."""
+    def finish(self, suite: str, *, stopped: str = "", extra: list[Outcome] | None = None) -> int:
+        """Judge and write every report; the exit status (the caller maps a stop to 130/143).
+
+        ``extra`` are outcomes the command judged itself (``tap --validate``).
+        """
         from wscli.clientverdict import judge, write_reports
 
         verdict = judge(self.book, self.expect, stopped=stopped)
+        verdict.outcomes.extend(extra or [])
         return write_reports(verdict, output=self.output, junit=self.junit, suite=suite)
 
 

@@ -275,11 +275,7 @@ class ReadyLine:
         from urllib.parse import urlsplit
 
         port = urlsplit(url).port
-        if self.port_file is not None:
-            from wscli.outfiles import write_atomic
-
-            write_atomic(self.port_file, f"{port}\n".encode())
-            self.written = True
+        self.write_port(port)
         if self.json_line:
             import json
 
@@ -287,6 +283,14 @@ class ReadyLine:
             sys.stdout.write(line + "\n")
             sys.stdout.flush()
         _to_stderr(f"serving {url} (Ctrl-C to stop)")
+
+    def write_port(self, port: int | None) -> None:
+        """``--port-file``, if asked (``tap`` says the rest in its own words)."""
+        if self.port_file is not None:
+            from wscli.outfiles import write_atomic
+
+            write_atomic(self.port_file, f"{port}\n".encode())
+            self.written = True
 
     def forget(self) -> None:
         """A port file outliving its server would point the next script at nothing."""
