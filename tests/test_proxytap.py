@@ -29,7 +29,9 @@ WAIT = unit(10)
 class TapRun:
     """``wscli tap`` as a subprocess, the way users run it; stopped (SIGTERM) at the end."""
 
-    def __init__(self, tmp: Path, upstream: str, *args: str, quiet: bool = True) -> None:
+    def __init__(
+        self, tmp: Path, upstream: str, *args: str, quiet: bool = True, scheme: str = "ws"
+    ) -> None:
         port_file = tmp / f"tap{time.monotonic_ns()}.port"
         argv = [wscli_executable(), "tap", "--listen", "127.0.0.1:0", "--to", upstream]
         argv += ["--port-file", str(port_file), *(["-q"] if quiet else []), *args]
@@ -47,7 +49,7 @@ class TapRun:
             assert time.monotonic() < deadline, "tap did not start"
             time.sleep(0.02)
         self.port = int(port_file.read_text())
-        self.url = f"ws://127.0.0.1:{self.port}"
+        self.url = f"{scheme}://127.0.0.1:{self.port}"
         self.out = self.err = ""
 
     def stop(self) -> int:
@@ -399,3 +401,66 @@ def test_guide_client_through_tap_in_front_of_serve(tmp_path: Path, serve: Any) 
             if proc.poll() is None:
                 proc.kill()
             proc.wait()
+
+
+@pytest.fixture(scope="module")
+def tls_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """A throwaway CA and a certificate for 127.0.0.1 signed by it."""
+    import trustme
+
+    folder = tmp_path_factory.mktemp("tls")
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1", "localhost")
+    paths = {"ca": folder / "ca.pem", "cert": folder / "cert.pem", "key": folder / "key.pem"}
+    ca.cert_pem.write_to_path(str(paths["ca"]))
+    cert.private_key_and_cert_chain_pem.write_to_path(str(paths["cert"]))
+    cert.private_key_pem.write_to_path(str(paths["key"]))
+    return {name: str(path) for name, path in paths.items()}
+
+
+def test_wss_on_both_sides(tmp_path: Path, serve: Any, tls_files: dict[str, str]) -> None:
+    """The tap listens with --certfile/--keyfile and reaches a wss:// backend with
+    --cacert; without --cacert the client gets 502 and a line says TLS failed."""
+    import ssl
+
+    from websockets.exceptions import InvalidStatus
+
+    backend = serve(certfile=tls_files["cert"], keyfile=tls_files["key"])
+    trusted = ["--certfile", tls_files["cert"], "--keyfile", tls_files["key"]]
+    tap = TapRun(tmp_path, backend.url, *trusted, "--cacert", tls_files["ca"], scheme="wss")
+    untrusted = TapRun(tmp_path, backend.url)
+    client_tls = ssl.create_default_context(cafile=tls_files["ca"])
+    try:
+        with connect(tap.url + "/api/ws/sensor/stream", ssl=client_tls, open_timeout=WAIT) as ws:
+            assert json.loads(ws.recv(timeout=WAIT))["type"]
+        with pytest.raises(InvalidStatus) as refused:
+            connect(untrusted.url + "/api/ws/sensor/stream", open_timeout=WAIT)
+        assert refused.value.response.status_code == 502
+    finally:
+        tap.stop()
+        untrusted.stop()
+    assert "connected through to wss://127.0.0.1:" in tap.err
+    assert re.search(r"cannot reach upstream wss://\S+: TLS failed: .*answered 502", untrusted.err)
+
+
+def test_validate_names_bad_messages_and_ctrl_c_still_reports(tmp_path: Path, serve: Any) -> None:
+    """--validate checks what the backend sends: each bad message gets a line, the verdict
+    fails 'schema'; Ctrl-C (SIGINT) prints that verdict and exits 130."""
+    import signal
+
+    backend = serve(invalid_rate=0.5, seed=3, rate=200.0)
+    junit = tmp_path / "tap.xml"
+    tap = TapRun(tmp_path, backend.url, "--validate", "--junit", str(junit))
+    try:
+        with connect(tap.url + "/api/ws/sensor/stream", open_timeout=WAIT) as ws:
+            for _ in range(20):
+                ws.recv(timeout=WAIT)
+    finally:
+        tap.proc.send_signal(signal.SIGINT)
+        code = tap.wait()
+    assert code == 130, tap.err
+    assert re.search(r"tap: c1 < message \d+: /\S*: ", tap.err), tap.err
+    assert re.search(r"FAILED schema: [1-9]\d* of \d+ messages to clients invalid", tap.out)
+    assert tap.out.rstrip().splitlines()[-1].startswith("INTERRUPTED: 1 client")
+    xml = junit.read_text()
+    assert 'name="schema"' in xml and "<error" in xml

@@ -148,6 +148,7 @@ class Pair:
         self.to_client = 0  # messages forwarded to the client (what faults count)
         self.to_upstream = 0
         self.started = False
+        self.client_gone = False  # the client left while its upstream was being opened
         self.sink = _PairSink(f"[{self.id}]", sys.stderr) if tap.settings.show_frames else None
 
     def frame(self, direction: str, frame: Frame) -> None:
@@ -184,6 +185,8 @@ class _TappedServerConnection(ServerConnection):
     def connection_lost(self, exc: Exception | None) -> None:
         super().connection_lost(exc)
         pair = self.pair
+        if pair is not None:
+            pair.client_gone = True
         if pair is not None and not pair.started and pair.upstream is not None:
             # The client left during its handshake: its upstream must not linger.
             pair.tap.spawn(pair.upstream.close(1001))
@@ -331,6 +334,9 @@ class TapProxy:
             self.log(f"tap: {pair.id} {peer} cannot reach upstream {shown}: {why}: answered 502")
             return connection.respond(502, f"wscli tap: cannot reach upstream {shown}: {why}\n")
         pair.upstream = upstream
+        if pair.client_gone:  # it gave up waiting: nobody to forward to
+            record.ended("client left during the handshake", BY_CLIENT)
+            self.spawn(upstream.close(1001))
         return None
 
     def select_subprotocol(self, connection: _TappedServerConnection, offered: Any) -> str | None:
