@@ -144,3 +144,29 @@ def test_drop_after_gives_a_constant_schedule_and_interrupt_writes_report(tmp_pa
         assert "<error" in junit.read_text()
     finally:
         _stop(client)
+
+
+def test_pinging_client_passes_and_answers_server_pings(serve: Any) -> None:
+    """A client pinging every 0.1 s passes --expect-ping-every 0.2; serve's own keepalive
+    pings (every 0.15 s) are answered, messages both ways are counted."""
+    from websockets.sync.client import connect
+
+    from wscli.clientverdict import ClientBook, Expectations, judge
+
+    book = ClientBook()
+    server = serve(clients=book, echo=True, ping_interval=0.15)
+    with connect(server.url, ping_interval=0.1, open_timeout=unit(5)) as ws:
+        deadline = time.monotonic() + 1.0
+        while time.monotonic() < deadline:
+            ws.send("hi")
+            ws.recv(timeout=unit(5))
+            time.sleep(0.05)
+    server.wait_for_connections(1, unit(5))
+    verdict = judge(book, Expectations(ping_every=0.2))
+    assert verdict.ok, verdict.outcomes
+    [summary] = verdict.clients
+    doc = summary.as_dict()
+    assert doc["pings_sent"] >= 5 and doc["ping_interval_s"] < 0.2
+    assert doc["server_pings"] >= 3 and doc["answered_server_pings"] is True
+    assert doc["messages_from_client"] >= 10 and doc["messages_to_client"] >= 10
+    assert doc["endings"] == ["closed 1000 by client"]

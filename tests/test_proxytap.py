@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from websockets.exceptions import ConnectionClosed
@@ -84,6 +84,10 @@ class TapRun:
 def _echo_or_vanish(ws: ServerConnection) -> None:
     """A plain websockets backend: echo; at /vanish, read one message and cut TCP."""
     path = ws.request.path if ws.request else "/"
+    if path.startswith("/headers") and ws.request is not None:
+        headers = ws.request.headers
+        seen = {name: headers.get(name) for name in ("Host", "Origin", "User-Agent", "X-Trace")}
+        ws.send(json.dumps({**seen, "path": path, "subprotocol": ws.subprotocol}))
     try:
         for message in ws:
             if path.startswith("/vanish"):
@@ -95,10 +99,22 @@ def _echo_or_vanish(ws: ServerConnection) -> None:
         pass
 
 
+def _pick_subprotocol(ws: ServerConnection, offered: Any) -> Any:
+    """sensor.v1 when offered, else none (a backend where subprotocols are optional)."""
+    return "sensor.v1" if "sensor.v1" in offered else None
+
+
 @pytest.fixture
 def backend() -> Iterator[str]:
     """The ``websockets`` sync server (not wscli) on 127.0.0.1:0: its ws:// URL."""
-    server = sync_serve(_echo_or_vanish, "127.0.0.1", 0, compression=None, max_size=None)
+    server = sync_serve(
+        _echo_or_vanish,
+        "127.0.0.1",
+        0,
+        compression=None,
+        max_size=None,
+        select_subprotocol=_pick_subprotocol,
+    )
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"ws://127.0.0.1:{server.socket.getsockname()[1]}"
@@ -464,3 +480,38 @@ def test_validate_names_bad_messages_and_ctrl_c_still_reports(tmp_path: Path, se
     assert tap.out.rstrip().splitlines()[-1].startswith("INTERRUPTED: 1 client")
     xml = junit.read_text()
     assert 'name="schema"' in xml and "<error" in xml
+
+
+def test_headers_path_and_subprotocol_pass_through(tmp_path: Path, backend: str) -> None:
+    """Path, query, User-Agent and other headers reach the backend as sent; Host and Origin
+    stay the client's unless --rewrite-host/--origin; the backend's subprotocol choice
+    reaches the client."""
+    plain = TapRun(tmp_path, backend)
+    rewriting = TapRun(tmp_path, backend, "--rewrite-host", "--origin", "https://app.example")
+    headers = {"X-Trace": "abc"}
+    try:
+        seen = []
+        for tap in (plain, rewriting):
+            with connect(
+                tap.url + "/headers?room=attic",
+                origin=cast(Any, "http://client.example"),
+                additional_headers=headers,
+                user_agent_header="guide-client/1.0",
+                subprotocols=cast(Any, ["sensor.v1"]),
+                open_timeout=WAIT,
+            ) as ws:
+                assert ws.subprotocol == "sensor.v1"
+                seen.append(json.loads(ws.recv(timeout=WAIT)))
+    finally:
+        plain.stop()
+        rewriting.stop()
+    backend_host = backend.removeprefix("ws://")
+    assert seen[0] == {
+        "Host": f"127.0.0.1:{plain.port}",
+        "Origin": "http://client.example",
+        "User-Agent": "guide-client/1.0",
+        "X-Trace": "abc",
+        "path": "/headers?room=attic",
+        "subprotocol": "sensor.v1",
+    }
+    assert seen[1]["Host"] == backend_host and seen[1]["Origin"] == "https://app.example"
