@@ -515,3 +515,50 @@ def test_headers_path_and_subprotocol_pass_through(tmp_path: Path, backend: str)
         "subprotocol": "sensor.v1",
     }
     assert seen[1]["Host"] == backend_host and seen[1]["Origin"] == "https://app.example"
+
+
+def test_recording_that_cannot_be_written_stops_the_tap_in_one_line(
+    tmp_path: Path, backend: str
+) -> None:
+    """--record hits a 4 KiB file-size limit mid-run: the tap ends its pairs, prints the
+    verdict (STOPPED, never OK) and one error line, exit 2; no traceback."""
+    import resource
+    import signal
+
+    from tests.conftest import without_coverage
+
+    def small_files() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
+
+    record = tmp_path / "tap.jsonl"
+    port_file = tmp_path / "tap.port"
+    proc = subprocess.Popen(
+        [wscli_executable(), "tap", "--listen", "127.0.0.1:0", "--to", backend, "-q"]
+        + ["--port-file", str(port_file), "--record", str(record)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        env=without_coverage(clean_env()),
+        preexec_fn=small_files,
+    )
+    try:
+        deadline = time.monotonic() + unit(15)
+        while not port_file.exists() or not port_file.read_text().strip():
+            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+            time.sleep(0.02)
+        with connect(f"ws://127.0.0.1:{int(port_file.read_text())}/r", open_timeout=WAIT) as ws:
+            with pytest.raises(ConnectionClosed):
+                for i in range(100):
+                    ws.send(f"{i} " + "r" * 500)
+                    ws.recv(timeout=WAIT)
+        out, err = proc.communicate(timeout=unit(20))
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 2, err
+    assert err.splitlines()[-1].startswith(f"wscli: error: cannot write to recording {record}")
+    assert "Traceback" not in err
+    assert out.rstrip().splitlines()[-1].startswith("STOPPED: 1 client")

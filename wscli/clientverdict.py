@@ -23,6 +23,7 @@ from urllib.parse import parse_qs, urlsplit
 
 MAX_CONNECTIONS = 1000  # per client, kept in detail; the rest only counted
 MAX_CLIENTS = 10_000  # distinct clients kept; later ones share one overflow entry
+MAX_KEPT = 100_000  # connections kept in detail over all clients (about 30 MB)
 IMMEDIATE_S = 0.1  # a reconnect this soon after the ending did not back off at all
 ABS_TOL_S = 0.05  # jitter of timers and of the loopback, in seconds
 REL_TOL = 0.12  # ... and as a share of the delay the model predicts
@@ -157,6 +158,7 @@ class ClientBook:
         self.client_key = client_key
         self.clients: dict[tuple[str, str, str | None], Client] = {}
         self.started = time.monotonic()
+        self.kept = 0  # connections held in detail, over all clients
         self._lock = threading.Lock()
 
     def identify(self, path: str, headers: Any) -> str | None:
@@ -193,10 +195,14 @@ class ClientBook:
                 if client is None:
                     client = Client(len(self.clients) + 1, ident[0], ident[1], ident[2])
                     self.clients[ident] = client
-            if len(client.connections) >= MAX_CONNECTIONS:
+            if len(client.connections) >= MAX_CONNECTIONS or (
+                self.kept >= MAX_KEPT and client.connections
+            ):
                 client.connections.pop(0)
                 client.earlier += 1
+                self.kept -= 1
             client.connections.append(conn)
+            self.kept += 1
         return conn
 
     def snapshot(self) -> list[Client]:

@@ -47,7 +47,7 @@ from wscli.clientverdict import (
     Connection,
     host_of,
 )
-from wscli.errors import BadUsage, safe_line
+from wscli.errors import BadUsage, WscliError, safe_line
 from wscli.frames import OP_BINARY, describe_close
 from wscli.redact import Redactor
 from wscli.tap import StderrTapSink
@@ -189,7 +189,7 @@ class _TappedServerConnection(ServerConnection):
             pair.client_gone = True
         if pair is not None and not pair.started and pair.upstream is not None:
             # The client left during its handshake: its upstream must not linger.
-            pair.tap.spawn(pair.upstream.close(1001))
+            pair.tap.spawn(_close(pair.upstream, 1001))
             pair.record.ended("client left during the handshake", BY_CLIENT)
 
 
@@ -231,6 +231,8 @@ class TapProxy:
         self.validated = 0
         self.invalid = 0
         self._tasks: set[asyncio.Task[Any]] = set()
+        self.fatal: WscliError | None = None  # a failure that stops the whole tap
+        self._stop: asyncio.Event | None = None
         self._record_start = time.monotonic()
 
     # -- plumbing ------------------------------------------------------------------------
@@ -246,11 +248,36 @@ class TapProxy:
         task.add_done_callback(self._tasks.discard)
 
     def record_frame(self, client: str, direction: str, opcode: int, payload: bytes) -> None:
-        self.settings.record.frame(direction, opcode, payload, client=client)
+        try:
+            self.settings.record.frame(direction, opcode, payload, client=client)
+        except WscliError as exc:
+            self.fail(exc)
 
     def record_event(self, name: str, **fields: Any) -> None:
         if self.settings.record is not None:
-            self.settings.record.event(name, **fields)
+            try:
+                self.settings.record.event(name, **fields)
+            except WscliError as exc:
+                self.fail(exc)
+
+    def fail(self, error: WscliError) -> None:
+        """A failure of the tap itself (the recording cannot be written): stop everything.
+
+        Raised from :func:`run_tap` once every pair has ended, so it becomes the
+        command's one-line error and exit status; a recording missing frames must
+        not look complete.
+        """
+        if self.fatal is None:
+            self.fatal = error
+            self.settings.record = None  # nothing more to write into it
+        if self._stop is not None:
+            self._stop.set()
+
+    def _loop_error(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        """asyncio's own complaints (a task that failed) as one line, never a traceback."""
+        exc = context.get("exception")
+        detail = f"{type(exc).__name__}: {exc}" if exc is not None else context.get("message")
+        self.log(f"tap: error: {detail} (a bug in wscli: please report it)")
 
     # -- the handshake -------------------------------------------------------------------
 
@@ -336,7 +363,7 @@ class TapProxy:
         pair.upstream = upstream
         if pair.client_gone:  # it gave up waiting: nobody to forward to
             record.ended("client left during the handshake", BY_CLIENT)
-            self.spawn(upstream.close(1001))
+            self.spawn(_close(upstream, 1001))
         return None
 
     def select_subprotocol(self, connection: _TappedServerConnection, offered: Any) -> str | None:
@@ -521,7 +548,8 @@ class TapProxy:
         """Listen until SIGINT/SIGTERM or ``duration``; returns how the run was stopped."""
         settings = self.settings
         loop = asyncio.get_running_loop()
-        stop = asyncio.Event()
+        loop.set_exception_handler(self._loop_error)
+        stop = self._stop = asyncio.Event()
         reason = [""]
 
         def stopped(name: str) -> None:
@@ -546,7 +574,7 @@ class TapProxy:
             server.close(close_connections=True)
             for pair in list(self.pairs):
                 if pair.upstream is not None:
-                    self.spawn(pair.upstream.close(1001))
+                    self.spawn(_close(pair.upstream, 1001))
             try:
                 await asyncio.wait_for(server.wait_closed(), STOP_TIMEOUT)
             except TimeoutError:
@@ -606,6 +634,8 @@ def run_tap(
     settings.check()
     proxy = TapProxy(settings, book)
     stopped = asyncio.run(proxy.run(on_ready, duration))
+    if proxy.fatal is not None:
+        raise proxy.fatal
     return stopped, proxy
 
 

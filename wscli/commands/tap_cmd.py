@@ -224,14 +224,21 @@ def tap(
         from wscli.recording import RecordingWriter
 
         settings.record = RecordingWriter(record, settings.upstream, redact=settings.redactor.url)
+    from wscli.errors import WscliError
+
+    writer = settings.record
     stopped = ""
     proxy = None
     try:
         stopped, proxy = run_tap(settings, verdict.book, on_ready, verdict.duration)
+    except WscliError:
+        if ready.written:  # it ran: the clients it saw are still worth reporting
+            verdict.finish("wscli tap", stopped="stopped")
+        raise
     finally:
         ready.forget()
-        if settings.record is not None:
-            settings.record.close()
+        if writer is not None:
+            writer.close()
     extra = []
     if settings.validator is not None and proxy is not None:
         from wscli.clientverdict import Outcome
