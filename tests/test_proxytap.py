@@ -562,3 +562,21 @@ def test_recording_that_cannot_be_written_stops_the_tap_in_one_line(
     assert err.splitlines()[-1].startswith(f"wscli: error: cannot write to recording {record}")
     assert "Traceback" not in err
     assert out.rstrip().splitlines()[-1].startswith("STOPPED: 1 client")
+
+
+def test_listen_address_in_use_is_one_line_exit_2(tmp_path: Path) -> None:
+    """A port already taken: exit 2 and one line naming it, like serve."""
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        proc = subprocess.run(
+            [wscli_executable(), "tap", "--listen", f"127.0.0.1:{port}", "--to", "ws://x/"],
+            capture_output=True,
+            text=True,
+            timeout=unit(20),
+            env=clean_env(),
+        )
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines() == [
+        f"wscli: error: cannot listen on 127.0.0.1:{port}: address already in use:"
+        " --listen HOST:0 picks a free port"
+    ]

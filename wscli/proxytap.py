@@ -19,6 +19,7 @@ two, counted in messages the backend sent to the client, like ``serve``'s.
 from __future__ import annotations
 
 import asyncio
+import errno
 import itertools
 import json
 import logging
@@ -616,7 +617,7 @@ class TapProxy:
             )
         except OSError as exc:
             where = f"{settings.host}:{settings.port}"
-            if "in use" in str(exc).lower() or getattr(exc, "errno", None) == 98:
+            if exc.errno == errno.EADDRINUSE:
                 raise BadUsage(
                     f"cannot listen on {where}: address already in use",
                     hint="--listen HOST:0 picks a free port",
