@@ -4,7 +4,7 @@
 reconnect after ``reconnect_delay * attempt`` seconds, 5 attempts, no pings),
 unchanged except that ``reconnect_delay`` is a parameter so tests can run its
 1 s schedule at 0.2 s. Run as ``python -m tests.guide_client URL UNIT SECONDS``:
-it connects, reconnects as designed, and exits after SECONDS.
+it connects, reconnects as designed, and exits after SECONDS (see ``__main__``).
 """
 
 from __future__ import annotations
@@ -68,7 +68,12 @@ class SensorWebSocketClient:
 
 
 if __name__ == "__main__":
+    # python -m tests.guide_client URL UNIT SECONDS [COUNT]: COUNT clients at once, the
+    # i-th with ?client=i added to URL (a page open in COUNT browsers).
     url, unit, seconds = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
-    client = SensorWebSocketClient(url, reconnect_delay=unit)
-    client.connect()
+    count = int(sys.argv[4]) if len(sys.argv) > 4 else 1
+    joiner = "&" if "?" in url else "?"
+    for i in range(count):
+        each = url if count == 1 else f"{url}{joiner}client={i}"
+        SensorWebSocketClient(each, reconnect_delay=unit).connect()
     time.sleep(seconds)

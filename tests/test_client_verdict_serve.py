@@ -48,9 +48,9 @@ class ServeRun:
         return self.proc.returncode, out, err
 
 
-def guide_client(url: str, seconds: float) -> subprocess.Popen[str]:
+def guide_client(url: str, seconds: float, count: int = 1) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.guide_client", url, str(UNIT), str(seconds)],
+        [sys.executable, "-m", "tests.guide_client", url, str(UNIT), str(seconds), str(count)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         cwd=Path(__file__).parent.parent,
@@ -170,3 +170,38 @@ def test_pinging_client_passes_and_answers_server_pings(serve: Any) -> None:
     assert doc["server_pings"] >= 3 and doc["answered_server_pings"] is True
     assert doc["messages_from_client"] >= 10 and doc["messages_to_client"] >= 10
     assert doc["endings"] == ["closed 1000 by client"]
+
+
+@pytest.mark.slow
+def test_guide_clients_dropped_together_come_back_together_a_thundering_herd(
+    tmp_path: Path,
+) -> None:
+    """Five guide clients dropped at the same moment all wait exactly one unit: the guide's
+    client has no jitter, so --expect-jitter fails naming how many came back at once."""
+    run = ServeRun(
+        tmp_path,
+        "herd",
+        "--drop-after",
+        "3",
+        "--rate",
+        "10",
+        "--duration",
+        "1.6",
+        "-q",
+        "--client-key",
+        "client",
+        "--expect-jitter",
+        "-o",
+        "json",
+    )
+    clients = guide_client(run.url, 3, count=5)
+    try:
+        code, out, err = run.result()
+        assert code == 1, (out, err)
+        doc = json.loads(out)
+        assert len(doc["clients"]) == 5
+        [herd] = doc["expectations"]
+        assert herd["name"] == "jitter" and herd["ok"] is False
+        assert re.match(r"[3-5] of 5 clients reconnected within 50 ms", herd["measured"]), herd
+    finally:
+        _stop(clients)
