@@ -56,7 +56,7 @@ from wscli.tap import StderrTapSink
 OPEN_TIMEOUT = 10.0  # seconds for the upstream to answer the upgrade
 CLOSE_TIMEOUT = 2.0  # seconds to wait for a close frame back; bounds every ending
 STOP_TIMEOUT = 5.0  # the tap's own shutdown gives up on slow pairs after this
-MAX_QUEUE = 8  # frames read ahead per connection: backpressure, not buffering
+MAX_QUEUE = 4  # messages read ahead per connection: backpressure (at worst 4 x --max-size)
 LISTEN_BACKLOG = 1024
 
 # Request headers that belong to one hop's handshake, never passed on.
