@@ -169,8 +169,12 @@ def test_every_frame_is_shown_both_ways_redacted_and_recorded(tmp_path: Path, ba
     assert len(re.findall(r"^\[c1\] > .* text .*hello \d$", err, re.M)) == 5, err
     assert len(re.findall(r"^\[c1\] < .* text .*hello \d$", err, re.M)) == 5, err
     assert re.search(r"^\[c1\] > .* close .*1000", err, re.M), err
+    assert "[c1] > GET /s?token=[redacted] HTTP/1.1" in err
+    assert "[c1] < HTTP/1.1 101 Switching Protocols" in err
     assert "hunter2" not in err and "hunter2" not in record.read_text()
     lines = [json.loads(line) for line in record.read_text().splitlines()]
+    [handshake] = [line for line in lines if line.get("event") == "handshake"]
+    assert handshake["client"] == "c1" and handshake["status"] == 101
     frames = [line for line in lines if "dir" in line]
     assert frames and all(f["client"] == "c1" for f in frames)
     assert [f["text"] for f in frames if f["op"] == "text" and f["dir"] == "in"] == [

@@ -362,10 +362,34 @@ class TapProxy:
             self.log(f"tap: {pair.id} {peer} cannot reach upstream {shown}: {why}: answered 502")
             return connection.respond(502, f"wscli tap: cannot reach upstream {shown}: {why}\n")
         pair.upstream = upstream
+        self._show_handshake(pair, request, upstream, shown)
         if pair.client_gone:  # it gave up waiting: nobody to forward to
             record.ended("client left during the handshake", BY_CLIENT)
             self.spawn(_close(upstream, 1001))
         return None
+
+    def _show_handshake(
+        self, pair: Pair, request: Request, upstream: ClientConnection, url: str
+    ) -> None:
+        """The client's upgrade request and the backend's answer, as ``-v`` shows them."""
+        redactor = self.settings.redactor
+        response = upstream.response
+        sent = redactor.headers(request.headers.raw_items())
+        got = redactor.headers(response.headers.raw_items()) if response is not None else []
+        status = response.status_code if response is not None else None
+        if pair.sink is not None:
+            first = f"GET {redactor.target(request.path)} HTTP/1.1"
+            pair.sink.lines(">", [first, *(f"{k}: {v}" for k, v in sent)])
+            phrase = response.reason_phrase if response is not None else ""
+            pair.sink.lines("<", [f"HTTP/1.1 {status} {phrase}", *(f"{k}: {v}" for k, v in got)])
+        self.record_event(
+            "handshake",
+            client=pair.id,
+            url=url,
+            request=dict(sent),
+            status=status,
+            response=dict(got),
+        )
 
     def select_subprotocol(self, connection: _TappedServerConnection, offered: Any) -> str | None:
         """The subprotocol the backend chose, so the client gets the backend's choice."""
