@@ -60,6 +60,7 @@ def test_browser_client_linear_schedule_through_serve_and_tap(tmp_path: Path, se
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             stdin=subprocess.DEVNULL,
+            start_new_session=True,  # Debian's launcher is a shell script: end the group
         )
         for i, url in enumerate([direct.url, f"{tap.url}/api/ws/sensor/stream"])
     ]
@@ -75,5 +76,15 @@ def test_browser_client_linear_schedule_through_serve_and_tap(tmp_path: Path, se
         assert re.search(r"FAILED backoff: linear 0\.20 s steps \(0\.\d+ s, ", tap.out), tap.out
     finally:
         for browser in browsers:
-            browser.kill()
-            browser.wait()
+            _kill_group(browser)
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    """The browser and every process it started (renderers, GPU, network service)."""
+    import signal
+
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait()
