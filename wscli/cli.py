@@ -56,6 +56,10 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
         "wscli.commands.serve:serve",
         "Run the simulated sensor backend, with fault injection.",
     ),
+    "tap": (
+        "wscli.commands.tap:tap",
+        "Proxy between a client and its backend: every frame, faults, a client verdict.",
+    ),
     "connect": (
         "wscli.commands.connect:connect",
         "Talk to an endpoint: a prompt on a terminal, --send/stdin from a script.",

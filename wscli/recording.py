@@ -105,8 +105,9 @@ class RecordingWriter:
                 hint="free some space or record somewhere else; lines so far are kept",
             ) from exc
 
-    def frame(self, direction: str, opcode: int, payload: bytes) -> None:
-        self._write(frame_record(self.elapsed(), direction, opcode, payload))
+    def frame(self, direction: str, opcode: int, payload: bytes, **extra: Any) -> None:
+        """One frame line; ``extra`` fields (``tap``'s ``client`` id) are added to it."""
+        self._write({**frame_record(self.elapsed(), direction, opcode, payload), **extra})
 
     def event(self, name: str, **fields: Any) -> None:
         if isinstance(fields.get("url"), str):

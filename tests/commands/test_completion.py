@@ -39,25 +39,25 @@ def test_each_shell_gets_its_script(shell: str, marker: str) -> None:
     assert result.stderr == ""
 
 
-def test_ta_completes_to_tail_in_bash() -> None:
-    """`wscli ta<TAB>` offers exactly `tail`."""
-    assert complete("bash", "wscli ta") == ["plain,tail"]
+def test_tai_completes_to_tail_in_bash() -> None:
+    """`wscli tai<TAB>` offers exactly `tail` (`ta` is also `tap`)."""
+    assert complete("bash", "wscli tai") == ["plain,tail"]
 
 
 def test_zsh_and_fish_complete_command_names_with_their_summaries() -> None:
     """zsh and fish also get the one-line summary from the lazy command map."""
-    zsh = complete("zsh", "wscli ta")
+    zsh = complete("zsh", "wscli tai")
     assert zsh[:2] == ["plain", "tail"] and "Stream messages" in zsh[2]
-    fish = complete("fish", "wscli ta")
+    fish = complete("fish", "wscli tai")
     assert fish[0].startswith("plain,tail\t") and "Stream messages" in fish[0]
 
 
 @pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
-def test_real_bash_completes_ta_to_tail() -> None:
-    """The sourced script, run by bash itself, fills COMPREPLY with `tail`."""
+def test_real_bash_completes_tai_to_tail() -> None:
+    """The sourced script, run by bash itself, fills COMPREPLY with `tail` for `tai`."""
     script = (
         'eval "$(_WSCLI_COMPLETE=bash_source wscli)"\n'
-        "COMP_WORDS=(wscli ta); COMP_CWORD=1\n"
+        "COMP_WORDS=(wscli tai); COMP_CWORD=1\n"
         "_wscli_completion wscli\n"
         'printf "%s\\n" "${COMPREPLY[@]}"\n'
     )

@@ -8,16 +8,20 @@ so the server (and ``websockets``) is imported inside the command.
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import click
 
 from wscli.durations import SECONDS, FiniteFloatRange
 from wscli.errors import interrupt_status
+from wscli.options.verdict import VERDICT_HELP, pop_verdict_request, verdict_options
 from wscli.server.config import DEFAULT_PATH
 
 # serve's own endings, not the client's table (issue #10).
 SERVE_EXIT_HELP = """\b
 Exit codes:
+  0    stopped by --duration and every --expect-* met (or none given)
+  1    stopped by --duration with an --expect-* not met
   2    usage error: bad options, address in use, certificate will not load
   130  interrupted (Ctrl-C): connections closed with 1001 (going away)
   143  terminated (SIGTERM): the same, for service managers and CI"""
@@ -26,7 +30,7 @@ _rate = FiniteFloatRange(0.0, 1.0)
 _count = click.IntRange(min=0)
 
 
-@click.command(epilog=SERVE_EXIT_HELP)
+@click.command(epilog=VERDICT_HELP + "\n\n" + SERVE_EXIT_HELP)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option(
     "--port",
@@ -63,6 +67,13 @@ _count = click.IntRange(min=0)
     "--close-code", type=int, default=1011, show_default=True, help="Code for --close-after."
 )
 @click.option("--close-reason", default="", help="Reason for --close-after.")
+@click.option(
+    "--refuse-next",
+    type=_count,
+    default=0,
+    metavar="N",
+    help="Fault: answer the next N connection attempts with HTTP 503 (the client must back off).",
+)
 @click.option(
     "--malformed-rate",
     type=_rate,
@@ -137,6 +148,7 @@ _count = click.IntRange(min=0)
     is_flag=True,
     help='Print one JSON line on stdout once listening: {"event": "listening", "url", "port"}.',
 )
+@verdict_options
 def serve(
     host: str,
     port: int,
@@ -150,6 +162,7 @@ def serve(
     close_after: int | None,
     close_code: int,
     close_reason: str,
+    refuse_next: int,
     malformed_rate: float,
     invalid_rate: float,
     binary_rate: float,
@@ -163,6 +176,7 @@ def serve(
     quiet: bool,
     port_file: str | None,
     json_ready: bool,
+    **verdict_args: Any,
 ) -> None:
     """Serve a simulated sensor stream (the Home Inspection backend) for testing.
 
@@ -190,6 +204,7 @@ def serve(
       --require-token T      HTTP 401 unless the client sends the token
       --allowed-origin O     HTTP 403 for any other (or no) Origin header
       --handshake-delay S    answer the upgrade only after S seconds
+      --refuse-next N        answer the next N upgrade requests with HTTP 503
       --fanout-loss P        with --broadcast, each client misses a share P of the
                              shared messages (the summary line says how many)
     A wrong path gets HTTP 404 naming the right one. Ctrl-C stops (exit 130).
@@ -197,6 +212,7 @@ def serve(
     from wscli.server.backend import serve_forever
     from wscli.server.config import ServerConfig
 
+    verdict = pop_verdict_request(verdict_args)
     config = ServerConfig(
         host=host,
         port=port,
@@ -221,6 +237,8 @@ def serve(
         echo=echo,
         broadcast=broadcast,
         fanout_loss=fanout_loss,
+        refuse_next=refuse_next,
+        clients=verdict.book if verdict.wanted else None,
     )
     from wscli.server.fdlimit import raise_open_file_limit
 
@@ -232,11 +250,17 @@ def serve(
     ready = ReadyLine(port_file=port_file, json_line=json_ready)
     _thread_errors_as_one_line()
     try:
-        serve_forever(config, on_ready=ready)
+        serve_forever(config, on_ready=ready, duration=verdict.duration)
     except KeyboardInterrupt as exc:
+        if verdict.wanted:
+            from wscli.endings import interrupt_reason
+
+            verdict.finish("wscli serve", stopped=interrupt_reason(exc))
         raise click.exceptions.Exit(interrupt_status(exc)) from None
     finally:
         ready.forget()
+    if verdict.wanted:
+        raise click.exceptions.Exit(verdict.finish("wscli serve"))
 
 
 class ReadyLine:
@@ -252,11 +276,7 @@ class ReadyLine:
         from urllib.parse import urlsplit
 
         port = urlsplit(url).port
-        if self.port_file is not None:
-            from wscli.output.files import write_atomic
-
-            write_atomic(self.port_file, f"{port}\n".encode())
-            self.written = True
+        self.write_port(port)
         if self.json_line:
             import json
 
@@ -264,6 +284,14 @@ class ReadyLine:
             sys.stdout.write(line + "\n")
             sys.stdout.flush()
         _to_stderr(f"serving {url} (Ctrl-C to stop)")
+
+    def write_port(self, port: int | None) -> None:
+        """``--port-file``, if asked (``tap`` says the rest in its own words)."""
+        if self.port_file is not None:
+            from wscli.output.files import write_atomic
+
+            write_atomic(self.port_file, f"{port}\n".encode())
+            self.written = True
 
     def forget(self) -> None:
         """A port file outliving its server would point the next script at nothing."""

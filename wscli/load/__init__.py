@@ -6,3 +6,19 @@
 ``view``    the live progress view on a terminal
 ``fanout``  the broadcast check: did every user get every message
 """
+
+from __future__ import annotations
+
+from typing import Any
+
+# A custom locustfile writes ``from wscli.load import StreamUser`` (README, "wscli load").
+# Resolved on first use, so importing ``wscli.load.report`` does not import Locust.
+_PUBLIC = ("LoadSettings", "StreamUser")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _PUBLIC:
+        from wscli.load import user
+
+        return getattr(user, name)
+    raise AttributeError(f"module 'wscli.load' has no attribute {name!r}")

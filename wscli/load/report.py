@@ -297,7 +297,7 @@ def junit_xml(summary: Summary) -> bytes:
         )
     for case in cases:
         case["time"] = summary.duration
-    return junit_suite(JUNIT_SUITE, "wscli.load.user", cases, elapsed=summary.duration)
+    return junit_suite(JUNIT_SUITE, "wscli.load", cases, elapsed=summary.duration)
 
 
 def write_atomic(path: str, data: bytes) -> None:

@@ -59,6 +59,7 @@ class _Hub:
         self.counter = itertools.count()
         self.log_lock = threading.Lock()
         self.broadcaster: Any = None
+        self.refuse_left = config.refuse_next  # under ``lock``
         if config.broadcast:
             from wscli.server.broadcast import Broadcaster
 
@@ -76,6 +77,7 @@ class _Hub:
         from websockets.version import version as websockets_version
 
         from wscli.server.fdlimit import DescriptorAlarm, connection_factory, guard_accept
+        from wscli.server.tracked import TrackedConnection
 
         config = self.config
         config.check()
@@ -96,7 +98,7 @@ class _Hub:
                 close_timeout=CLOSE_TIMEOUT,
                 logger=_quiet_logger(),
                 backlog=LISTEN_BACKLOG,
-                create_connection=connection_factory(alarm),
+                create_connection=connection_factory(alarm, TrackedConnection),
             )
         except OSError as exc:
             where = f"{config.host}:{config.port}"
@@ -146,6 +148,12 @@ class _Hub:
 
     def _check_request(self, connection: ServerConnection, request: Request) -> Response | None:
         config = self.config
+        self._track(connection, request)
+        with self.lock:
+            refuse = self.refuse_left > 0
+            self.refuse_left -= refuse
+        if refuse:
+            return self._reject(connection, 503, "refused on purpose (--refuse-next)\n")
         if config.handshake_delay and self.stopping.wait(config.handshake_delay):
             return self._reject(connection, 503, "server is shutting down\n")
         parts = urlsplit(request.path)
@@ -192,8 +200,24 @@ class _Hub:
         return any(hmac.compare_digest(c.encode(), expected) for c in candidates)
 
     def _reject(self, connection: ServerConnection, status: int, body: str) -> Response:
+        from wscli.checks.clients import REFUSED
+
         self.log(f"serve: {_peer(connection)} rejected {status}: {body.strip()}")
+        record = getattr(connection, "client", None)
+        if record is not None:
+            record.ended(f"refused {status}", REFUSED)
         return connection.respond(status, body)
+
+    def _track(self, connection: ServerConnection, request: Request) -> None:
+        """Start this attempt's record in the client timeline (``serve`` with a verdict)."""
+        book = self.config.clients
+        if book is None:
+            return
+        from wscli.checks.clients import host_of
+
+        agent = request.headers.get("User-Agent", "")
+        key = book.identify(request.path, request.headers)
+        connection.client = book.attempt(host_of(_peer(connection)), agent, key)  # type: ignore[attr-defined]
 
     # -- streaming --------------------------------------------------------------------
 
@@ -204,6 +228,9 @@ class _Hub:
         index = next(self.counter)
         seed = None if self.config.seed is None else self.config.seed + index
         stats = ConnectionStats(peer=_peer(connection), index=index, seed=seed)
+        record = getattr(connection, "client", None)
+        if record is not None:
+            record.opened()
         with self.lock:
             self.stats.append(stats)
         try:
@@ -226,6 +253,8 @@ class _Hub:
         except Exception as exc:  # a bug here must not take the server down
             stats.ending, stats.error = "failed", f"{type(exc).__name__}: {exc}"
         finally:
+            if record is not None:
+                _record_ending(record, stats, self.stopping.is_set())
             self._finish(stats)
 
     def _stream(
@@ -489,25 +518,57 @@ def start_in_thread(config: ServerConfig) -> RunningServer:
     return RunningServer(hub, hub.bind())
 
 
-def serve_forever(config: ServerConfig, on_ready: Callable[[str], None] | None = None) -> None:
-    """Serve in this thread until interrupted; ``on_ready(url)`` once bound.
+def serve_forever(
+    config: ServerConfig,
+    on_ready: Callable[[str], None] | None = None,
+    *,
+    duration: float | None = None,
+) -> None:
+    """Serve in this thread until interrupted or ``duration`` ends; ``on_ready(url)`` once bound.
 
-    Ctrl-C (KeyboardInterrupt) closes the connections with 1001, then propagates.
+    Ctrl-C (KeyboardInterrupt) closes the connections with 1001, then propagates;
+    the end of ``duration`` does the same and returns.
 
     Raises:
         BadUsage: as :func:`start_in_thread`.
     """
     hub = _Hub(config)
     server = hub.bind()
+    timer = threading.Timer(duration, server.shutdown) if duration else None
     try:
         if on_ready is not None:
             on_ready(_url(config, server.socket.getsockname()[1]))
+        if timer is not None:
+            timer.daemon = True
+            timer.start()
         server.serve_forever()
     finally:
+        if timer is not None:
+            timer.cancel()
         hub.stop(server)
 
 
 # -- helpers ------------------------------------------------------------------------------
+
+
+def _record_ending(record: Any, stats: ConnectionStats, stopping: bool) -> None:
+    """Tell the client timeline how this connection ended, and whose doing it was."""
+    from wscli.checks.clients import BY_CLIENT, BY_SERVER, SHUTDOWN
+
+    record.from_server = stats.sent
+    ending, code = stats.ending, stats.close_code
+    if stopping and ending == "closed" and code == 1001:
+        record.ended("closed 1001 (server stopping)", SHUTDOWN)
+    elif ending == "closed by client":
+        record.ended(f"closed {code} by client", BY_CLIENT)
+    elif ending == "lost":
+        record.ended("client went away (no close frame)", BY_CLIENT)
+    elif ending == "dropped":
+        record.ended("dropped by server (no close frame)", BY_SERVER)
+    elif ending == "closed":
+        record.ended(f"closed {code} by server", BY_SERVER)
+    else:
+        record.ended(f"failed on the server ({stats.error})", BY_SERVER)
 
 
 def _abort(connection: ServerConnection) -> None:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from wscli.errors import BadUsage
 
 if TYPE_CHECKING:
+    from wscli.checks.clients import ClientBook
     from wscli.playback import ReplayPlan
 
 DEFAULT_PATH = "/api/ws/sensor/stream"
@@ -53,6 +54,8 @@ class ServerConfig:
     replay_loop: bool = False  # start the recording over instead of closing at its end
     broadcast: bool = False  # one shared stream for every client (wscli.server.broadcast)
     fanout_loss: float = 0.0  # with broadcast: each client silently misses this share
+    refuse_next: int = 0  # answer the next N upgrade requests with 503: the client must back off
+    clients: ClientBook | None = None  # keep a timeline per client (wscli.checks.clients)
 
     def check(self) -> None:
         """Reject settings that cannot work, with the option name in the message.
@@ -81,6 +84,7 @@ class ServerConfig:
             ("--count", self.count),
             ("--drop-after", self.drop_after),
             ("--close-after", self.close_after),
+            ("--refuse-next", self.refuse_next),
         ):
             if limit is not None and limit < 0:
                 raise BadUsage(f"{name} cannot be negative")

@@ -102,7 +102,7 @@ class _GuardedSocket:
         return getattr(self._sock, name)
 
 
-def connection_factory(alarm: DescriptorAlarm) -> Any:
+def connection_factory(alarm: DescriptorAlarm, cls: Any = None) -> Any:
     """A ``create_connection`` for websockets' ``serve`` that rings ``alarm`` at the limit.
 
     The connection's own descriptors are made in its handler thread; when they
@@ -111,9 +111,12 @@ def connection_factory(alarm: DescriptorAlarm) -> Any:
     """
     from websockets.sync.server import ServerConnection
 
+    make = cls or ServerConnection  # serve's subclass, which feeds the client timeline
+
     def create(*args: Any, **kwargs: Any) -> ServerConnection:
         try:
-            return ServerConnection(*args, **kwargs)
+            connection: ServerConnection = make(*args, **kwargs)
+            return connection
         except OSError as exc:
             if is_out_of_descriptors(exc):
                 alarm.ring()
