@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from wscli.durations import MILLISECONDS
 from wscli.options.connection import ByteSize
 from wscli.options.verdict import VERDICT_HELP, pop_verdict_request, verdict_options
 
@@ -85,7 +86,7 @@ def _listen_address(ctx: click.Context, param: click.Parameter, value: str) -> t
 @click.option("--close-reason", default="", help="Reason for --close-after.")
 @click.option(
     "--delay",
-    type=click.FloatRange(min=0.0),
+    type=MILLISECONDS,
     default=0.0,
     metavar="MS",
     help="Fault: hold each message MS milliseconds, both ways.",

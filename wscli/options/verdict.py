@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from wscli.durations import POSITIVE_SECONDS, SECONDS
+
 if TYPE_CHECKING:
     from wscli.checks.clients import ClientBook, Expectations, Outcome
 
@@ -26,7 +28,7 @@ Client verdict (with --duration, an --expect-* option, -o or --junit):
 _OPTIONS: list[Callable[[Any], Any]] = [
     click.option(
         "--duration",
-        type=click.FloatRange(min=0.0, min_open=True),
+        type=POSITIVE_SECONDS,
         metavar="SECONDS",
         help="Stop after SECONDS, print the client verdict, exit with its status.",
     ),
@@ -48,13 +50,13 @@ _OPTIONS: list[Callable[[Any], Any]] = [
     ),
     click.option(
         "--expect-reconnect-within",
-        type=click.FloatRange(min=0.0),
+        type=SECONDS,
         metavar="S",
         help="After a drop or refusal each client is back within S seconds.",
     ),
     click.option(
         "--expect-ping-every",
-        type=click.FloatRange(min=0.0, min_open=True),
+        type=POSITIVE_SECONDS,
         metavar="S",
         help="Each client pings at least every S seconds (a gap over 1.5 x S fails).",
     ),
