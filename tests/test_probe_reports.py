@@ -73,6 +73,7 @@ def test_json_document_has_every_step_and_assertion() -> None:
         "ok": None,
         "expected": ">= 5 messages within 10 s",
         "measured": "not measured",
+        "examples": [],
     }
 
 

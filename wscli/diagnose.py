@@ -73,7 +73,9 @@ class ProbeResult:
     exit_code: int = ExitStatus.OK
     error: WscliError | None = None
     interrupted: KeyboardInterrupt | None = None
+    lost: WscliError | None = None  # the stream closed or dropped inside the checks' window
     seconds: float = 0.0
+    not_measured: str = "the connection failed first"  # why checks were skipped
 
     @property
     def ok(self) -> bool:
@@ -178,6 +180,7 @@ class Probe:
             result.interrupted = exc
             running = next((s for s in self.steps.values() if s.status == "running"), None)
             if running is not None:
+                self._interrupted_in = running.name
                 running.status, running.error = FAILED, "interrupted"
                 running.seconds = self.clock() - self._step_started
         finally:
@@ -192,14 +195,35 @@ class Probe:
             window = stream.window
             window.seconds = window.seconds or (self.clock() - stream.upgraded_at)
             result.window = window
+            result.lost = stream.lost
             result.assertions = evaluate(self.plan, window)
         else:
+            if result.interrupted is not None:
+                result.not_measured = self._cut_short(result.interrupted)
             result.assertions = evaluate(self.plan, None)
         result.exit_code = self._exit_code(result)
         return result
 
     _error: WscliError | None = None
     _step_started = 0.0
+    _interrupted_in = ""
+
+    def _cut_short(self, interrupted: KeyboardInterrupt) -> str:
+        """Why the checks were not measured, when a signal ended the run."""
+        from wscli.endings import interrupt_reason
+
+        how = interrupt_reason(interrupted)
+        stream = self.stream
+        if self._interrupted_in:
+            return f"{how} during the {self._interrupted_in} step, before the checks' window"
+        if stream is None or self._error is not None:
+            return f"{how} before the checks' window began"
+        listened = self.clock() - stream.upgraded_at
+        count = stream.window.count
+        noun = "message" if count == 1 else "messages"
+        return (
+            f"{how} {listened:.1f} s into the {self.plan.window:g} s window ({count:,} {noun} seen)"
+        )
 
     def _timed(self, step: Step, action: Callable[[Step], None]) -> bool:
         step.status = "running"
@@ -235,6 +259,8 @@ class Probe:
             return int(interrupt_status(result.interrupted))
         if result.error is not None:
             return int(result.error.exit_code)
+        if result.lost is not None:
+            return int(result.lost.exit_code)
         if any(a.ok is False for a in result.assertions):
             return int(ExitStatus.CHECK_FAILED)
         return int(ExitStatus.OK)
@@ -456,7 +482,12 @@ class Probe:
             raise StepFailed(self._upgrade_error(exc, step)) from exc
         upgraded_at = self.clock()
         self.stream = StreamCheck(
-            ws, self.options, self.plan, validator=self.validator, upgraded_at=upgraded_at
+            ws,
+            self.options,
+            self.plan,
+            validator=self.validator,
+            upgraded_at=upgraded_at,
+            redact=self.redactor.text,
         )
         headers = {k.lower(): v for k, v in handshake.response}
         shown = {k: headers[k] for k in INTERESTING_HEADERS if k in headers}

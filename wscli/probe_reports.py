@@ -30,6 +30,9 @@ def verdict_line(result: ProbeResult) -> str:
     failed = first_failure(result.steps)
     if failed is not None and result.error is not None:
         return f"FAILED at {failed.name}: {failed.error} (exit {result.exit_code}){took}"
+    if result.lost is not None:
+        lost = result.lost.message
+        return f"FAILED: connection lost in the window: {lost} (exit {result.exit_code}){took}"
     bad = [a for a in result.assertions if a.ok is False]
     if bad:
         names = ", ".join(a.name for a in bad)
@@ -70,6 +73,7 @@ def checklist(result: ProbeResult, *, fancy: bool, color: bool, quiet: bool = Fa
                     f"{s(style, marks[status])} {check.name:<24} expected {check.expected};"
                     f" measured {escape(check.measured)}"
                 )
+                lines.extend(f"{'':27}{escape(example)}" for example in check.examples)
     verdict = verdict_line(result)
     head, _, rest = verdict.partition(":")
     lines.append(s("ok" if result.ok else "failed", head) + ":" + escape(rest))
@@ -87,6 +91,8 @@ def reason(result: ProbeResult) -> str | None:
 
     if result.interrupted is not None:
         return interrupt_reason(result.interrupted)
+    if result.lost is not None:
+        return error_reason(result.lost)
     if isinstance(result.error, CheckFailed) or any(a.ok is False for a in result.assertions):
         return ASSERTION_FAILED
     if result.error is not None:
@@ -95,7 +101,7 @@ def reason(result: ProbeResult) -> str | None:
 
 
 def json_document(result: ProbeResult) -> dict[str, Any]:
-    """Every step and assertion, ``ok``, ``exit_code`` and ``reason``: parseable on every ending."""
+    """Every step and check, ``ok``, ``exit_code`` and ``reason``: parseable on every ending."""
     window = result.window
     return {
         "url": result.url,
@@ -119,17 +125,45 @@ def json_document(result: ProbeResult) -> dict[str, Any]:
             for step in result.steps
         ],
         "assertions": [
-            {"name": a.name, "ok": a.ok, "expected": a.expected, "measured": a.measured}
+            {
+                "name": a.name,
+                "ok": a.ok,
+                "expected": a.expected,
+                "measured": a.measured,
+                "examples": list(a.examples),
+            }
             for a in result.assertions
         ],
         "window": None
         if window is None
         else {
             "seconds": rounded(window.seconds),
-            "messages": len(window.messages),
+            "messages": window.count,
+            "validated": window.validated,
             "types": sorted(window.types_seen),
             "ended": window.ended,
+            "connection_lost": bool(window.lost),
         },
+    }
+
+
+def _run_case(result: ProbeResult) -> dict[str, Any] | None:
+    """A ``run`` case with an ``<error>`` when the run was cut short (as ``validate``
+    writes): a signal, or the stream lost inside the window. Never a green suite."""
+    why = reason(result)
+    if result.interrupted is not None:
+        headline = f"run: {result.not_measured}"
+    elif result.lost is not None:
+        headline = f"run: connection lost in the window: {result.lost.message}"
+    else:
+        return None
+    return {
+        "name": "run",
+        "time": result.seconds,
+        "outcome": "error",
+        "message": headline,
+        "type": why or "stopped",
+        "body": headline,
     }
 
 
@@ -168,13 +202,17 @@ def junit_xml(result: ProbeResult) -> bytes:
             "out": f"expected {check.expected}; measured {check.measured}",
         }
         if check.ok is None:
-            case.update(outcome="skipped", message="not measured: the connection failed first")
+            case.update(outcome="skipped", message=f"not measured: {result.not_measured}")
         elif check.ok:
             case["outcome"] = "passed"
         else:
             message = f"expected {check.expected}; measured {check.measured}"
-            case.update(outcome="failure", message=message, type="assertion", body=message)
+            body = "\n".join([message, *check.examples])
+            case.update(outcome="failure", message=message, type="assertion", body=body)
         cases.append(case)
+    ended = _run_case(result)
+    if ended is not None:
+        cases.append(ended)
     properties = {
         "url": result.url,
         "exit_code": str(result.exit_code),

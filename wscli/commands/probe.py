@@ -197,7 +197,7 @@ def _report(output: Any, result: Any, *, fmt: str, quiet: bool, junit_file: str 
     output.write(text.encode("utf-8", "replace"))
     output.flush()
     if result.interrupted is None:
-        error = result.error or _assertions_failed(result)
+        error = result.error or result.lost or _assertions_failed(result)
         if error is not None:
             output.note(error.one_line())
     if junit_error is not None:
