@@ -140,6 +140,7 @@ def json_document(result: ProbeResult) -> dict[str, Any]:
             "seconds": rounded(window.seconds),
             "messages": window.count,
             "validated": window.validated,
+            "invalid": window.invalid,
             "types": sorted(window.types_seen),
             "ended": window.ended,
             "connection_lost": bool(window.lost),

@@ -15,8 +15,8 @@ import click
 from wscli.endings import closed_early, count_not_reached, signals_deferred
 from wscli.errors import CheckFailed, WscliError, interrupt_status
 from wscli.filters import MessageFilter
-from wscli.frames import OP_TEXT, describe_close
-from wscli.messages import Malformed, parse_json
+from wscli.frames import describe_close
+from wscli.judgement import BINARY, INVALID, MALFORMED, judge, judge_value
 from wscli.output import Output
 from wscli.render import MessageRenderer, StreamStats, host_port, print_stats_table
 from wscli.stream import ServerClosed, StreamEvent
@@ -220,35 +220,40 @@ class TailRun:
         mfilter, stats, count = self.filter, self.stats, self.count
         emit, by_type, now = renderer.message, stats.by_type, time.time
         skip_non_json = mfilter is not None or renderer.field_path is not None
-        text_op = OP_TEXT
+        # One shared judgement per message (wscli.judgement); with --filter only the
+        # messages that pass the filter are validated, so it judges those afterwards.
+        checker = validator if mfilter is None else None
+        malformed, binary, invalid = MALFORMED, BINARY, INVALID
         for opcode, data in stream:
             stats.total += 1
             stats.last_message_at = now()
             if recorder is not None:
                 recorder.frame("in", opcode, data)
-            if opcode == text_op:
-                try:
-                    obj = parse_json(data)
-                except Malformed as exc:
-                    self._malformed(data, exc.reason)
-                    if skip_non_json:
-                        continue
-                else:
-                    kind = obj.get("type") if type(obj) is dict else None
-                    by_type[kind if type(kind) is str else "(other)"] += 1
-                    if mfilter is not None and not mfilter.matches(obj):
-                        continue
-                    problems = None
-                    if validator is not None and not validator.is_valid(obj):
-                        problems = validator.problems(obj)
-                        self._invalid(obj, problems)
-                    if not emit(data, obj, problems):
-                        continue
-            else:
+            verdict = judge(opcode, data, checker)
+            kind = verdict.verdict
+            if kind is malformed:
+                self._malformed(data, verdict.reason)
+                if skip_non_json:
+                    continue
+            elif kind is binary:
                 stats.binary += 1
                 if skip_non_json:
                     continue
                 renderer.binary(data)
+            else:
+                by_type[verdict.label] += 1
+                obj = verdict.value
+                if mfilter is not None:
+                    if not mfilter.matches(obj):
+                        continue
+                    if validator is not None:
+                        verdict = judge_value(obj, validator)
+                problems = None
+                if verdict.verdict is invalid:
+                    problems = list(verdict.problems)
+                    self._invalid(obj, problems)
+                if not emit(data, obj, problems):
+                    continue
             stats.shown += 1
             if count is not None and stats.shown >= count:
                 return
