@@ -228,3 +228,24 @@ def test_memory_stays_flat_on_a_fast_stream(serve: Any) -> None:
     assert len(steady) >= 10, samples
     grown = (max(steady) - steady[0]) * 1024
     assert grown < 1_500_000, (grown, messages, samples)
+
+
+def test_examples_are_redacted_then_cut() -> None:
+    """An offending payload that echoes the token shows it hidden, then cut to a bound."""
+    from wscli.frames import OP_TEXT
+    from wscli.probe_checks import EXAMPLE_CHARS
+    from wscli.probe_stream import StreamCheck
+    from wscli.redact import Redactor
+
+    token = "tok-" + "s" * 40
+    check = StreamCheck.__new__(StreamCheck)  # only the judging half: no socket needed
+    check.plan = Plan(forbid_types=("error",))
+    check.validator = None
+    check.first_problem = ""
+    check.redact = Redactor([token]).text
+    check.window = Window(limit=1.0, watched=frozenset({"error"}))
+    payload = json.dumps({"type": "error", "data": {"token": token, "pad": "x" * 500}})
+    check._record(0.25, OP_TEXT, payload.encode())
+    (example,) = check.window.examples["forbid-type error"]
+    assert token not in example and example.startswith("#1 at 0.25 s: ")
+    assert len(example) <= len("#1 at 0.25 s: ") + EXAMPLE_CHARS
