@@ -202,7 +202,7 @@ def test_window_is_left_as_soon_as_assertions_are_settled(serve: Any, tmp_path: 
     started = time.monotonic()
     probed = probe(tmp_path, server.url, "--min-count", "3", "--within", "30", expect=0)
     assert time.monotonic() - started < unit(10)
-    assert probed.doc["window"]["ended"] == "checks settled"
+    assert probed.doc["window"]["ended"] == "assertions settled"
 
 
 @pytest.mark.parametrize(("sig", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])

@@ -228,3 +228,31 @@ def test_tail_probe_load_and_validate_agree_on_1000_messages(serve: Any, tmp_pat
     assert loaded["messages"] == 1000 and loaded["failures"] == bad
     assert loaded["by_type"]["(binary)"] == tailed["binary"]
     assert loaded["by_type"]["(malformed)"] == tailed["malformed"]
+
+
+@pytest.mark.slow
+def test_one_check_spec_names_the_check_in_probe_and_tail(serve: Any, tmp_path: Path) -> None:
+    """The validate check comes from one spec (wscli.checkspecs.VALIDATE): probe's JSON and
+    JUnit and tail's --stats-json name it alike, and agree that it failed."""
+    import xml.etree.ElementTree as ET
+
+    from wscli.checkspecs import JUNIT_PREFIX, VALIDATE
+
+    server = serve(rate=200.0, seed=2, invalid_rate=0.2)
+    stats_file, junit_file = tmp_path / "tail.json", tmp_path / "probe.xml"
+    run_wscli(
+        "tail", server.url, "--validate", "-n", "50", "--no-reconnect", "-o", "jsonl",
+        "--stats-json", str(stats_file), expect=1,
+    )  # fmt: skip
+    (tail_check,) = json.loads(stats_file.read_text())["checks"]
+    probed = json.loads(
+        run_wscli(
+            "probe", server.url, "--validate", "--within", "0.5", "-o", "json",
+            "--junit", str(junit_file), expect=1,
+        ).stdout
+    )  # fmt: skip
+    (probe_check,) = probed["assertions"]
+    assert tail_check["name"] == probe_check["name"] == VALIDATE.name == "validate"
+    assert tail_check["ok"] is probe_check["ok"] is False
+    names = {case.get("name") for case in ET.parse(junit_file).getroot().iter("testcase")}
+    assert VALIDATE.case_name() in names and JUNIT_PREFIX + "validate" in names

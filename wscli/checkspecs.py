@@ -3,7 +3,7 @@
 A *check* is one pass/fail question about a stream (issue #18: one word for the idea).
 ``probe`` builds its checks from this table; ``tail --validate`` names its verdict
 after :data:`VALIDATE`; reports use :attr:`CheckSpec.name` as the JSON ``name`` and
-the JUnit case name (``check: NAME``), so one check reads the same everywhere.
+the JUnit case name (``assert: NAME``), so one check reads the same everywhere.
 Adding a check is one entry here plus its measurement where the messages are read.
 """
 
@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-JUNIT_PREFIX = "check: "
+# JUnit case names identify a test across runs in a CI's history: probe's stay as they were.
+JUNIT_PREFIX = "assert: "
 
 
 @dataclass(frozen=True)
@@ -19,7 +20,7 @@ class CheckSpec:
     """One check.
 
     Attributes:
-        name: the name in every report (JSON ``name``, JUnit ``check: NAME``).
+        name: the name in every report (JSON ``name``, JUnit ``assert: NAME``).
         option: the command-line flag that asks for it.
         measures: what is measured, in words for ``--help`` and the manual.
         comparison: how the measurement is compared with the limit
@@ -37,7 +38,7 @@ class CheckSpec:
     whole_window: bool
 
     def case_name(self, subject: str = "") -> str:
-        """The JUnit test case name: ``check: min-count``, ``check: forbid-type error``."""
+        """The JUnit test case name: ``assert: min-count``, ``assert: forbid-type error``."""
         return JUNIT_PREFIX + self.label(subject)
 
     def label(self, subject: str = "") -> str:

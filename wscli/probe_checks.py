@@ -130,7 +130,9 @@ class Window:
     """
 
     seconds: float = 0.0  # how long probe listened
-    ended: str = ""  # why listening stopped: "window elapsed", "checks settled", "closed 1000 (OK)"
+    ended: str = (
+        ""  # why listening stopped: "window elapsed", "assertions settled", "closed 1000 (OK)"
+    )
     limit: float = math.inf
     watched: frozenset[str] = frozenset()
     count: int = 0

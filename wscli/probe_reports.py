@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from wscli.checkspecs import JUNIT_PREFIX
 from wscli.frames import escape
 from wscli.output import AnsiStyles
 from wscli.probe_checks import FAILED, NOT_RUN, OK, SKIPPED, first_failure, rounded
@@ -199,7 +200,7 @@ def junit_xml(result: ProbeResult) -> bytes:
         cases.append(case)
     for check in result.assertions:
         case = {
-            "name": f"assert: {check.name}",
+            "name": JUNIT_PREFIX + check.name,
             "out": f"expected {check.expected}; measured {check.measured}",
         }
         if check.ok is None:

@@ -190,11 +190,32 @@ class TailRun:
 
         from wscli.outfiles import write_atomic
 
-        document = {**self.stats.as_dict(utc=self.output.clock.utc), "interrupted": interrupted}
+        document = {
+            **self.stats.as_dict(utc=self.output.clock.utc),
+            "interrupted": interrupted,
+            "checks": self.checks(),
+        }
         try:
             write_atomic(self.stats_json or "", json.dumps(document, indent=2).encode() + b"\n")
         except WscliError as exc:
             self.output.note(exc.one_line())
+
+    def checks(self) -> list[dict[str, Any]]:
+        """The checks this run was held to, named as in every report (wscli.checkspecs)."""
+        if self.validator is None:
+            return []
+        from wscli.checkspecs import VALIDATE
+
+        stats = self.stats
+        bad = stats.invalid + stats.malformed + stats.binary
+        return [
+            {
+                "name": VALIDATE.name,
+                "ok": bad == 0,
+                "expected": "every message valid",
+                "measured": f"{bad:,} of {stats.total:,} messages failed validation",
+            }
+        ]
 
     def _verdict(self, stream: FrameSource) -> None:
         """``--validate``: exit 1 with the counts in one line if any message failed."""
