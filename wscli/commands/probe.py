@@ -198,7 +198,7 @@ def _report(output: Any, result: Any, *, fmt: str, quiet: bool, junit_file: str 
     output.write(text.encode("utf-8", "replace"))
     output.flush()
     if result.interrupted is None:
-        error = result.error or result.lost or _assertions_failed(result)
+        error = result.error or _assertions_failed(result)
         if error is not None:
             output.note(error.one_line())
     if junit_error is not None:
@@ -208,8 +208,12 @@ def _report(output: Any, result: Any, *, fmt: str, quiet: bool, junit_file: str 
 
 
 def _assertions_failed(result: Any) -> WscliError | None:
-    """The one stderr line for failed assertions (the reports hold each measurement)."""
+    """The one stderr line after the steps passed: the stream lost inside the window
+    (exit 8), else the failed checks (the reports hold each measurement)."""
     from wscli.errors import CheckFailed
+
+    if result.lost is not None:
+        return result.lost  # type: ignore[no-any-return]
 
     bad = [a for a in result.assertions if a.ok is False]
     if not bad:
