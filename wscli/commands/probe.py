@@ -74,10 +74,13 @@ _seconds = click.FloatRange(min=0, min_open=True)
     "forbid_types",
     multiple=True,
     metavar="T",
-    help="Check: no message of type T (repeatable).",
+    help="Check: no message of type T in the window (repeatable).",
 )
 @click.option(
-    "--max-gap", type=_seconds, metavar="SECONDS", help="Check: no silence longer than this."
+    "--max-gap",
+    type=_seconds,
+    metavar="SECONDS",
+    help="Check: no silence longer than this, to the window's end.",
 )
 @click.option(
     "--max-latency",
@@ -85,7 +88,11 @@ _seconds = click.FloatRange(min=0, min_open=True)
     metavar="MS",
     help="Check: first message within MS milliseconds of the upgrade.",
 )
-@click.option("--validate", is_flag=True, help="Check: every message valid (built-in schema).")
+@click.option(
+    "--validate",
+    is_flag=True,
+    help="Check: every message of the window valid (built-in schema).",
+)
 @click.option(
     "--schema",
     "schema_file",
