@@ -9,7 +9,7 @@ from pathlib import Path
 from wscli.diagnose import ProbeResult
 from wscli.errors import CheckFailed, HandshakeRejected, TimedOut
 from wscli.outfiles import write_atomic
-from wscli.probe_checks import FAILED, NOT_RUN, OK, SKIPPED, STEP_NAMES, Assertion, Step
+from wscli.probe_checks import FAILED, NOT_RUN, OK, SKIPPED, STEP_NAMES, CheckResult, Step
 from wscli.probe_reports import checklist, json_document, junit_xml, reason
 
 
@@ -28,7 +28,7 @@ def _result() -> ProbeResult:
     return ProbeResult(
         url="ws://example.test/ws",
         steps=steps,
-        assertions=[Assertion("min-count", None, ">= 5 messages within 10 s", "not measured")],
+        checks=[CheckResult("min-count", None, ">= 5 messages within 10 s", "not measured")],
         error=error,
         exit_code=6,
         seconds=0.01,
@@ -108,7 +108,7 @@ def test_reason_names_every_ending_as_validate_does() -> None:
     result.error = CheckFailed("no message within 5 s")
     assert reason(result) == "assertion_failed"
     result.error = None
-    result.assertions = [Assertion("min-count", False, ">= 5", "2 messages")]
+    result.checks = [CheckResult("min-count", False, ">= 5", "2 messages")]
     assert reason(result) == "assertion_failed"
     result.interrupted = KeyboardInterrupt()
     assert reason(result) == "interrupted"

@@ -1,5 +1,5 @@
 """``wscli probe``'s network steps: URL, resolve, TCP per address, proxy, TLS, upgrade,
-first message, ping, then the CI assertions' listening window.
+first message, ping, then the CI checks' listening window.
 
 Probe does the steps below the WebSocket layer itself (``getaddrinfo``, one TCP connect
 per address, ``ssl``), each timed, then hands the connected socket to
@@ -36,7 +36,7 @@ from wscli.probe_checks import (
     OK,
     SKIPPED,
     STEP_NAMES,
-    Assertion,
+    CheckResult,
     Plan,
     Step,
     StepFailed,
@@ -64,11 +64,11 @@ INTERESTING_HEADERS = ("upgrade", "sec-websocket-protocol", "server", "via")
 
 @dataclass
 class ProbeResult:
-    """Everything a report needs: the steps, the assertions and the verdict."""
+    """Everything a report needs: the steps, the checks and the verdict."""
 
     url: str
     steps: list[Step]
-    assertions: list[Assertion] = field(default_factory=list)
+    checks: list[CheckResult] = field(default_factory=list)
     window: Window | None = None
     exit_code: int = ExitStatus.OK
     error: WscliError | None = None
@@ -148,7 +148,7 @@ class Probe:
     # -- the chain ------------------------------------------------------------------------
 
     def run(self) -> ProbeResult:
-        """Every step, then the assertions; never raises for a failed step or Ctrl-C."""
+        """Every step, then the checks; never raises for a failed step or Ctrl-C."""
         import wscli.messages
         import wscli.transport  # noqa: F401  (imported now so no step's time includes it)
 
@@ -174,7 +174,7 @@ class Probe:
                 if not self._timed(step, action):
                     result.error = self._error
                     break
-            if result.error is None and self.plan.asserting and self.stream is not None:
+            if result.error is None and self.plan.checking and self.stream is not None:
                 self.stream.listen()
         except KeyboardInterrupt as exc:
             result.interrupted = exc
@@ -191,16 +191,16 @@ class Probe:
         result.seconds = self.clock() - started
         stream = self.stream
         measured = stream is not None and (result.error is None or stream.expectation_failed)
-        if self.plan.asserting and stream is not None and measured and not result.interrupted:
+        if self.plan.checking and stream is not None and measured and not result.interrupted:
             window = stream.window
             window.seconds = window.seconds or (self.clock() - stream.upgraded_at)
             result.window = window
             result.lost = stream.lost
-            result.assertions = evaluate(self.plan, window)
+            result.checks = evaluate(self.plan, window)
         else:
             if result.interrupted is not None:
                 result.not_measured = self._cut_short(result.interrupted)
-            result.assertions = evaluate(self.plan, None)
+            result.checks = evaluate(self.plan, None)
         result.exit_code = self._exit_code(result)
         return result
 
@@ -261,7 +261,7 @@ class Probe:
             return int(result.error.exit_code)
         if result.lost is not None:
             return int(result.lost.exit_code)
-        if any(a.ok is False for a in result.assertions):
+        if any(a.ok is False for a in result.checks):
             return int(ExitStatus.CHECK_FAILED)
         return int(ExitStatus.OK)
 
@@ -546,7 +546,7 @@ class Probe:
 
     def _close(self) -> None:
         if self.stream is not None:
-            self.stream.close()  # its window stays readable for the assertions
+            self.stream.close()  # its window stays readable for the checks
         if self.sock is not None:
             self.sock.close()
             self.sock = None

@@ -85,7 +85,7 @@ class Plan:
         return wanted
 
     @property
-    def asserting(self) -> bool:
+    def checking(self) -> bool:
         """Whether any check was asked for (then probe listens for the window)."""
         return bool(self.specs())
 
@@ -192,7 +192,7 @@ class Window:
 
 
 @dataclass
-class Assertion:
+class CheckResult:
     """One check's outcome with what was expected and what was measured."""
 
     name: str
@@ -202,22 +202,22 @@ class Assertion:
     examples: tuple[str, ...] = ()  # the first offending messages, redacted and cut
 
 
-def evaluate(plan: Plan, window: Window | None) -> list[Assertion]:
+def evaluate(plan: Plan, window: Window | None) -> list[CheckResult]:
     """Every check of the plan against the window; ``None`` window: none evaluated."""
     wanted = [(spec, subject, _expected(spec, subject, plan)) for spec, subject in plan.specs()]
     if window is None:
         return [
-            Assertion(spec.label(subject), None, expected, "not measured")
+            CheckResult(spec.label(subject), None, expected, "not measured")
             for spec, subject, expected in wanted
         ]
-    results: list[Assertion] = []
+    results: list[CheckResult] = []
     for spec, subject, expected in wanted:
         ok, measured = _measure(spec, subject, plan, window)
         if window.lost and (spec.whole_window or not ok):
             measured += " (connection lost)"
         label = spec.label(subject)
         examples = tuple(window.examples.get(label, ())) if not ok else ()
-        results.append(Assertion(label, ok, expected, measured, examples))
+        results.append(CheckResult(label, ok, expected, measured, examples))
     return results
 
 

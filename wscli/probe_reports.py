@@ -34,10 +34,10 @@ def verdict_line(result: ProbeResult) -> str:
     if result.lost is not None:
         lost = result.lost.message
         return f"FAILED: connection lost in the window: {lost} (exit {result.exit_code}){took}"
-    bad = [a for a in result.assertions if a.ok is False]
+    bad = [a for a in result.checks if a.ok is False]
     if bad:
         names = ", ".join(a.name for a in bad)
-        return f"FAILED: {len(bad)} of {len(result.assertions)} assertions ({names}){took}"
+        return f"FAILED: {len(bad)} of {len(result.checks)} assertions ({names}){took}"
     timings = [
         f"{s.name} {s.seconds * 1000:.0f} ms"
         for s in result.steps
@@ -46,7 +46,7 @@ def verdict_line(result: ProbeResult) -> str:
     ping = next((s for s in result.steps if s.name == "ping" and s.status == OK), None)
     if ping is not None:
         timings.append(f"ping {ping.details.get('rtt_ms', 0):.1f} ms")
-    passed = f", {len(result.assertions)} assertions passed" if result.assertions else ""
+    passed = f", {len(result.checks)} assertions passed" if result.checks else ""
     return f"OK: {result.url} ({', '.join(timings)}){passed}{took}"
 
 
@@ -65,9 +65,9 @@ def checklist(result: ProbeResult, *, fancy: bool, color: bool, quiet: bool = Fa
             if step.hint:
                 label = "hint" if step.status == FAILED else "note"
                 lines.append(f"{'':17}{s('hint', label + ':')} {escape(step.hint)}")
-        if result.assertions:
+        if result.checks:
             lines.append("")
-            for check in result.assertions:
+            for check in result.checks:
                 status = {True: OK, False: FAILED, None: NOT_RUN}[check.ok]
                 style = {OK: "ok", FAILED: "failed"}.get(status, "skip")
                 lines.append(
@@ -94,7 +94,7 @@ def reason(result: ProbeResult) -> str | None:
         return interrupt_reason(result.interrupted)
     if result.lost is not None:
         return error_reason(result.lost)
-    if isinstance(result.error, CheckFailed) or any(a.ok is False for a in result.assertions):
+    if isinstance(result.error, CheckFailed) or any(a.ok is False for a in result.checks):
         return ASSERTION_FAILED
     if result.error is not None:
         return error_reason(result.error)
@@ -133,7 +133,7 @@ def json_document(result: ProbeResult) -> dict[str, Any]:
                 "measured": a.measured,
                 "examples": list(a.examples),
             }
-            for a in result.assertions
+            for a in result.checks
         ],
         "window": None
         if window is None
@@ -198,7 +198,7 @@ def junit_xml(result: ProbeResult) -> bytes:
         else:
             case["outcome"] = "passed"
         cases.append(case)
-    for check in result.assertions:
+    for check in result.checks:
         case = {
             "name": JUNIT_PREFIX + check.name,
             "out": f"expected {check.expected}; measured {check.measured}",

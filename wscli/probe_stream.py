@@ -1,4 +1,4 @@
-"""After the upgrade: ``wscli probe``'s first message, ping, and the assertions' window.
+"""After the upgrade: ``wscli probe``'s first message, ping, and the checks' window.
 
 Reads frames straight from the connection (no reconnects: a probe reports what
 happened), records each data message in a :class:`~wscli.probe_checks.Window` with its
@@ -70,7 +70,7 @@ class StreamCheck:
 
     def _no_first_message(self) -> WscliError:
         seconds = self.plan.timeout
-        if self.plan.asserting:
+        if self.plan.checking:
             self.expectation_failed = True
             return CheckFailed(
                 f"no message within {seconds:g} s",

@@ -222,9 +222,9 @@ def _assertions_failed(result: Any) -> WscliError | None:
     if result.lost is not None:
         return result.lost  # type: ignore[no-any-return]
 
-    bad = [a for a in result.assertions if a.ok is False]
+    bad = [a for a in result.checks if a.ok is False]
     if not bad:
         return None
     names = ", ".join(f"{a.name}: {a.measured}" for a in bad)
     noun = "assertion" if len(bad) == 1 else "assertions"
-    return CheckFailed(f"{len(bad)} of {len(result.assertions)} {noun} failed ({names})")
+    return CheckFailed(f"{len(bad)} of {len(result.checks)} {noun} failed ({names})")
