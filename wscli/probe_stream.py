@@ -15,6 +15,7 @@ from wscli.connection import ConnectOptions, classify
 from wscli.endings import IDLE_TIMEOUT
 from wscli.errors import CheckFailed, ConnectionLost, TimedOut, WscliError
 from wscli.frames import OP_BINARY, OP_CLOSE, OP_PONG, OP_TEXT, describe_close, parse_close_payload
+from wscli.judgement import BINARY, judge
 from wscli.probe_checks import EXAMPLE_CHARS, Plan, Step, StepFailed, Window
 
 if TYPE_CHECKING:
@@ -172,8 +173,6 @@ class StreamCheck:
     def _record(self, at: float, opcode: int, payload: bytes) -> None:
         """Judge one message (:func:`wscli.judgement.judge`) and count it; keep nothing
         of it but the first few offenders a failed check will show."""
-        from wscli.judgement import BINARY, judge
-
         window = self.window
         checking = self.validator is not None
         verdict = judge(opcode, payload, self.validator, explain=False)
