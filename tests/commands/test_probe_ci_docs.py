@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 import xml.etree.ElementTree as ET
@@ -42,13 +43,15 @@ def _commands(document: Any) -> list[str]:
     return found
 
 
-def _quiet_seed(messages: int = 400) -> int:
-    """A server seed whose first messages contain no ``error`` (so --forbid-type error passes)."""
+def _noisy_seed(messages: int = 150) -> int:
+    """A server seed whose first messages hold all three envelope types, ``error`` included
+    (a healthy stream's normal traffic: the README's jobs must pass on it)."""
     for seed in range(1000):
         sim = Simulator(seed)
-        if all(sim.next_message()["type"] != "error" for _ in range(messages)):
+        kinds = {sim.next_message()["type"] for _ in range(messages)}
+        if {"sensor_reading", "sensor_status", "error"} <= kinds:
             return seed
-    raise AssertionError("no quiet seed")
+    raise AssertionError("no noisy seed")
 
 
 def test_readme_has_a_github_and_a_gitlab_job() -> None:
@@ -73,7 +76,7 @@ def test_readme_ci_probe_line_runs_against_serve(serve: Any, tmp_path: Path, ind
     """The job's own wscli line, URL and report path swapped for local ones, passes (exit 0)."""
     document = yaml.safe_load(_ci_blocks()[index])
     line = next(line for line in _commands(document) if "wscli probe" in line)
-    server = serve(rate=40.0, seed=_quiet_seed(), require_token=TOKEN)
+    server = serve(rate=40.0, seed=_noisy_seed(), require_token=TOKEN)
     args = shlex.split(line)
     assert args[:2] == ["wscli", "probe"]
     junit_file = tmp_path / "probe.xml"
@@ -84,3 +87,27 @@ def test_readme_ci_probe_line_runs_against_serve(serve: Any, tmp_path: Path, ind
     suite = ET.parse(junit_file).getroot().find("testsuite")
     assert suite is not None and suite.get("failures") == "0"
     assert TOKEN not in result.stdout + junit_file.read_text()
+    sent = server.connections[0].by_type
+    assert sent["error"] and sent["sensor_status"] and sent["sensor_reading"], sent
+
+
+@pytest.mark.slow
+def test_forbidden_and_invalid_messages_are_shown_in_every_report(
+    serve: Any, tmp_path: Path
+) -> None:
+    """--forbid-type error on the same stream fails, and the text, JSON and JUnit reports
+    show the first offending messages, not only a count."""
+    server = serve(rate=200.0, seed=_noisy_seed(), invalid_rate=0.05)
+    args = [server.url, "--forbid-type", "error", "--validate", "--within", "1"]
+    junit_file = tmp_path / "probe.xml"
+    text = run_wscli("probe", *args, "--junit", str(junit_file), expect=1)
+    shown = [line.strip() for line in text.stdout.splitlines() if line.strip().startswith("#")]
+    assert any('"type": "error"' in line or '"type":"error"' in line for line in shown), shown
+    assert any(" s (/" in line for line in shown), shown  # an invalid one, with its problem
+    cases = {c.get("name"): c for c in ET.parse(junit_file).getroot().iter("testcase")}
+    failure = cases["assert: forbid-type error"].find("failure")
+    assert failure is not None and "#" in (failure.text or "") and "error" in (failure.text or "")
+    doc = json.loads(run_wscli("probe", *args, "-o", "json", expect=1).stdout)
+    forbid = next(a for a in doc["assertions"] if a["name"] == "forbid-type error")
+    assert 1 <= len(forbid["examples"]) <= 3
+    assert all(len(example) < 300 for example in forbid["examples"])

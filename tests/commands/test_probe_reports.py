@@ -8,7 +8,15 @@ from pathlib import Path
 
 from wscli.errors import CheckFailed, HandshakeRejected, TimedOut
 from wscli.output.files import write_atomic
-from wscli.probe.checks import FAILED, NOT_RUN, OK, SKIPPED, STEP_NAMES, Assertion, Step
+from wscli.probe.checks import (
+    FAILED,
+    NOT_RUN,
+    OK,
+    SKIPPED,
+    STEP_NAMES,
+    CheckResult,
+    Step,
+)
 from wscli.probe.reports import checklist, json_document, junit_xml, reason
 from wscli.probe.steps import ProbeResult
 
@@ -28,7 +36,7 @@ def _result() -> ProbeResult:
     return ProbeResult(
         url="ws://example.test/ws",
         steps=steps,
-        assertions=[Assertion("min-count", None, ">= 5 messages within 10 s", "not measured")],
+        checks=[CheckResult("min-count", None, ">= 5 messages within 10 s", "not measured")],
         error=error,
         exit_code=6,
         seconds=0.01,
@@ -73,6 +81,7 @@ def test_json_document_has_every_step_and_assertion() -> None:
         "ok": None,
         "expected": ">= 5 messages within 10 s",
         "measured": "not measured",
+        "examples": [],
     }
 
 
@@ -107,7 +116,7 @@ def test_reason_names_every_ending_as_validate_does() -> None:
     result.error = CheckFailed("no message within 5 s")
     assert reason(result) == "assertion_failed"
     result.error = None
-    result.assertions = [Assertion("min-count", False, ">= 5", "2 messages")]
+    result.checks = [CheckResult("min-count", False, ">= 5", "2 messages")]
     assert reason(result) == "assertion_failed"
     result.interrupted = KeyboardInterrupt()
     assert reason(result) == "interrupted"

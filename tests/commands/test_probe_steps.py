@@ -239,6 +239,7 @@ def test_silent_server_fails_expect_message_with_exit_1(silent_url: str, tmp_pat
         "ok": False,
         "expected": ">= 1 message within 0.5 s",
         "measured": "none",
+        "examples": [],
     }
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.cli import run_cli, run_wscli
+from tests.support.cli import run_cli, run_wscli, unit
 from wscli.frames import OP_BINARY, OP_TEXT
 from wscli.recording import frame_record
 from wscli.validate.sources import FileSource
@@ -157,3 +157,102 @@ def test_binary_frames_in_recordings_and_jsonl_read_alike(tmp_path: Path) -> Non
         == [v for _, v in from_tail]
         == [Malformed("binary frame (3 bytes)")]
     )
+
+
+# -- one judgement: four commands, one verdict per message (issue #18) ---------------------
+
+FAULTY = {
+    "rate": 0.0,
+    "seed": 5,
+    "count": 1000,
+    "malformed_rate": 0.05,
+    "invalid_rate": 0.1,  # some of them of an unknown type
+    "binary_rate": 0.05,
+}
+
+
+@pytest.mark.slow
+def test_tail_probe_load_and_validate_agree_on_1000_messages(serve: Any, tmp_path: Path) -> None:
+    """The same 1,000 seeded messages (valid, invalid, of unknown type, malformed, binary)
+    to ``tail --validate``, ``probe --validate``, ``load --validate`` and ``validate``:
+    every command counts the same failing messages, because all four ask
+    :func:`wscli.checks.judgement.judge`. Each connection of a fresh server gets the same seed."""
+    import importlib.util
+
+    servers = [serve(**FAULTY) for _ in range(4)]
+    stats_file = tmp_path / "tail.json"
+    tail = run_wscli(
+        "tail", servers[0].url, "--validate", "-n", "1000", "--no-reconnect", "-o", "jsonl",
+        "--stats-json", str(stats_file), expect=1,
+    )  # fmt: skip
+    tailed = json.loads(stats_file.read_text())
+    validated = json.loads(
+        run_wscli("validate", servers[1].url, "-n", "1000", "-o", "json", expect=1).stdout
+    )["summary"]
+    # The server closes after its 1,000th message, inside probe's window: exit 8.
+    probed = json.loads(
+        run_wscli(
+            "probe", servers[2].url, "--validate", "--within", "20", "-o", "json", expect=8
+        ).stdout
+    )
+    sent = servers[0].wait_for_connections(1, unit(10))[0]
+    bad = sent.invalid + sent.malformed + sent.binary
+    assert sent.invalid and sent.malformed and sent.binary, sent
+    assert "sensor_telemetry" in tailed["by_type"]  # an unknown type, judged invalid
+
+    assert tailed["messages"] == 1000
+    assert tailed["invalid"] + tailed["malformed"] + tailed["binary"] == bad
+    assert f"{bad} of 1000 messages failed validation" in tail.stderr
+
+    assert validated["messages"] == 1000 and validated["valid"] == 1000 - bad
+    assert validated["invalid"] + validated["malformed"] == bad
+    assert validated["invalid"] == tailed["invalid"]
+    assert validated["unknown_type"] > 0
+
+    check = next(a for a in probed["assertions"] if a["name"] == "validate")
+    assert check["ok"] is False
+    assert probed["window"]["validated"] == probed["window"]["messages"] == 1000
+    assert probed["window"]["invalid"] == bad
+    assert check["measured"].startswith("validated 1,000 of 1,000 in ")
+    assert f": {bad} invalid" in check["measured"]
+
+    if importlib.util.find_spec("locust") is None:
+        return
+    loaded = json.loads(
+        run_wscli(
+            "load", servers[3].url, "-o", "json", "-u", "1", "-r", "10", "-t", "3", "--validate",
+            expect=None, timeout=60,
+        ).stdout
+    )  # fmt: skip
+    # load's exit and "ok" for invalid messages are issue #17 item 4 (load's verdict).
+    assert loaded["messages"] == 1000 and loaded["failures"] == bad
+    assert loaded["by_type"]["(binary)"] == tailed["binary"]
+    assert loaded["by_type"]["(malformed)"] == tailed["malformed"]
+
+
+@pytest.mark.slow
+def test_one_check_spec_names_the_check_in_probe_and_tail(serve: Any, tmp_path: Path) -> None:
+    """The validate check comes from one spec (wscli.checks.specs.VALIDATE): probe's JSON and
+    JUnit and tail's --stats-json name it alike, and agree that it failed."""
+    import xml.etree.ElementTree as ET
+
+    from wscli.checks.specs import JUNIT_PREFIX, VALIDATE
+
+    server = serve(rate=200.0, seed=2, invalid_rate=0.2)
+    stats_file, junit_file = tmp_path / "tail.json", tmp_path / "probe.xml"
+    run_wscli(
+        "tail", server.url, "--validate", "-n", "50", "--no-reconnect", "-o", "jsonl",
+        "--stats-json", str(stats_file), expect=1,
+    )  # fmt: skip
+    (tail_check,) = json.loads(stats_file.read_text())["checks"]
+    probed = json.loads(
+        run_wscli(
+            "probe", server.url, "--validate", "--within", "0.5", "-o", "json",
+            "--junit", str(junit_file), expect=1,
+        ).stdout
+    )  # fmt: skip
+    (probe_check,) = probed["assertions"]
+    assert tail_check["name"] == probe_check["name"] == VALIDATE.name == "validate"
+    assert tail_check["ok"] is probe_check["ok"] is False
+    names = {case.get("name") for case in ET.parse(junit_file).getroot().iter("testcase")}
+    assert VALIDATE.case_name() in names and JUNIT_PREFIX + "validate" in names

@@ -17,8 +17,8 @@ from datetime import datetime, timedelta, timezone, tzinfo
 import pytest
 
 from wscli.checks.schema import Problem
+from wscli.output import junit
 from wscli.output.terminal import Output
-from wscli.validate import reports
 from wscli.validate.jsonstream import JsonText, document_items
 from wscli.validate.reports import TextReport, junit_suite, junit_xml, summary_table
 from wscli.validate.tally import Failure, Malformed, Row, SourceSummary, Tally
@@ -217,7 +217,7 @@ def test_junit_of_an_interrupted_run_without_an_error_has_a_run_case(
 
     The timestamp is UTC whatever the machine's zone (frozen here at +05:30 local).
     """
-    monkeypatch.setattr(reports, "datetime", FrozenClock)
+    monkeypatch.setattr(junit, "datetime", FrozenClock)
     xml = junit_xml(_one_source_tally(1), schema="s.json", elapsed=2.5, stopped="interrupted")
     result = "INTERRUPTED: 1 message: 1 valid, 0 invalid, 0 malformed (interrupted)"
     assert xml.decode("utf-8") == _junit_head(2, "2.500", result) + (
@@ -237,7 +237,7 @@ def test_junit_of_a_run_ended_by_an_error_alone_says_stopped(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """An error with no `stopped` word and no reason: "run: stopped after 2 messages"."""
-    monkeypatch.setattr(reports, "datetime", FrozenClock)
+    monkeypatch.setattr(junit, "datetime", FrozenClock)
     xml = junit_xml(_one_source_tally(2), schema="s.json", elapsed=0.0004, error="reset by peer")
     result = "OK: 2 messages, all valid"
     assert xml.decode("utf-8") == _junit_head(2, "0.000", result) + (
@@ -272,7 +272,7 @@ def test_junit_suite_timestamp_is_utc_and_properties_are_property_elements(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Byte for byte with a frozen clock: UTC timestamp, ``<property>`` children."""
-    monkeypatch.setattr(reports, "datetime", FrozenClock)
+    monkeypatch.setattr(junit, "datetime", FrozenClock)
     xml = junit_suite(
         "wscli probe",
         "wscli.probe",

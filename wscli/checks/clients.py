@@ -663,7 +663,7 @@ def json_document(verdict: Verdict) -> dict[str, Any]:
 
 def junit_xml(verdict: Verdict, suite: str) -> bytes:
     """One test case per client and expectation; an early stop is an error case."""
-    from wscli.validate.reports import junit_suite
+    from wscli.output.junit import junit_suite
 
     cases: list[dict[str, Any]] = []
     for o in verdict.outcomes:

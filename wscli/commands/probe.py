@@ -50,44 +50,51 @@ _seconds = POSITIVE_SECONDS
     metavar="HOST:PORT:ADDR[,ADDR]",
     help="Use these addresses for HOST:PORT, in this order (like curl; repeatable).",
 )
-# CI assertions
-@click.option("--expect-message", is_flag=True, help="Assert: a message within --timeout.")
+# CI checks (wscli.checks.specs)
+@click.option("--expect-message", is_flag=True, help="Check: a message within --timeout.")
 @click.option(
     "--min-count",
     type=click.IntRange(min=1),
     metavar="N",
-    help="Assert: at least N messages --within.",
+    help="Check: at least N messages --within.",
 )
 @click.option(
     "--within",
     type=_seconds,
     metavar="SECONDS",
-    help="The assertions' window after the upgrade (default: --timeout).",
+    help="The checks' window after the upgrade (default: --timeout).",
 )
 @click.option(
     "--expect-type",
     "expect_types",
     multiple=True,
     metavar="T",
-    help="Assert: a message of type T arrives (repeatable).",
+    help="Check: a message of type T arrives (repeatable).",
 )
 @click.option(
     "--forbid-type",
     "forbid_types",
     multiple=True,
     metavar="T",
-    help="Assert: no message of type T (repeatable).",
+    help="Check: no message of type T in the window (repeatable).",
 )
 @click.option(
-    "--max-gap", type=_seconds, metavar="SECONDS", help="Assert: no silence longer than this."
+    "--max-gap",
+    type=_seconds,
+    metavar="SECONDS",
+    help="Check: no silence longer than this, to the window's end.",
 )
 @click.option(
     "--max-latency",
     type=POSITIVE_MS,
     metavar="MS",
-    help="Assert: first message within MS milliseconds of the upgrade.",
+    help="Check: first message within MS milliseconds of the upgrade.",
 )
-@click.option("--validate", is_flag=True, help="Assert: every message valid (built-in schema).")
+@click.option(
+    "--validate",
+    is_flag=True,
+    help="Check: every message of the window valid (built-in schema).",
+)
 @click.option(
     "--schema",
     "schema_file",
@@ -117,15 +124,16 @@ def probe(
 
     Resolve (every address), TCP (each address), proxy, TLS (certificate),
     upgrade (status, headers), first message, ping: each timed and shown, the
-    first failure with a hint, its exit code from the table below. Assertions
-    listen for the window they need after the upgrade; a failed one exits 1
-    after all are reported.
+    first failure with a hint, its exit code from the table below. Checks
+    listen for the window they need after the upgrade (--validate,
+    --forbid-type and --max-gap: all of it); a failed one exits 1 after all
+    are reported, a stream lost inside the window exits 8.
 
     \b
     Examples:
       wscli probe ws://localhost:8000/api/ws/sensor/stream
       wscli probe wss://staging.example/ws --token "$TOKEN" --junit probe.xml \\
-          --min-count 5 --within 10 --forbid-type error --max-gap 3 --validate
+          --min-count 5 --within 10 --expect-type sensor_reading --max-gap 3 --validate
       wscli probe URL -o json | jq .steps
       wscli probe ws://localhost:8000/ws --resolve localhost:8000:::1,127.0.0.1
     """
@@ -212,12 +220,16 @@ def _report(output: Any, result: Any, *, fmt: str, quiet: bool, junit_file: str 
 
 
 def _assertions_failed(result: Any) -> WscliError | None:
-    """The one stderr line for failed assertions (the reports hold each measurement)."""
+    """The one stderr line after the steps passed: the stream lost inside the window
+    (exit 8), else the failed checks (the reports hold each measurement)."""
     from wscli.errors import CheckFailed
 
-    bad = [a for a in result.assertions if a.ok is False]
+    if result.lost is not None:
+        return result.lost  # type: ignore[no-any-return]
+
+    bad = [a for a in result.checks if a.ok is False]
     if not bad:
         return None
     names = ", ".join(f"{a.name}: {a.measured}" for a in bad)
     noun = "assertion" if len(bad) == 1 else "assertions"
-    return CheckFailed(f"{len(bad)} of {len(result.assertions)} {noun} failed ({names})")
+    return CheckFailed(f"{len(bad)} of {len(result.checks)} {noun} failed ({names})")

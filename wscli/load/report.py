@@ -256,9 +256,9 @@ def junit_xml(summary: Summary) -> bytes:
     """One test case per threshold, plus ``connections`` (every user connected).
 
     An interrupted run gets an ``<error>`` case, so a CI viewer never shows it green.
-    Written by the JUnit writer every command shares (:func:`wscli.validate.reports.junit_suite`).
+    Written by the JUnit writer every command shares (:func:`wscli.output.junit.junit_suite`).
     """
-    from wscli.validate.reports import junit_suite
+    from wscli.output.junit import junit_suite
 
     cases: list[dict[str, Any]] = []
     never = summary.never_connected

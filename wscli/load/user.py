@@ -22,7 +22,7 @@ Invalid (``--validate``) and malformed messages are ``recv`` failures, so Locust
 own failure ratio, CSV files and HTML report count them. For people who already
 run Locust, subclass it in a locustfile::
 
-    from wscli.load.user import LoadSettings, StreamUser
+    from wscli.load import LoadSettings, StreamUser
 
     class Dashboard(StreamUser):
         settings = LoadSettings(validate=True)
@@ -40,10 +40,11 @@ from typing import TYPE_CHECKING, Any
 import gevent
 from locust import User, task
 
+from wscli.checks import judgement
+from wscli.checks.judgement import judge
 from wscli.errors import ExitStatus, WscliError
 from wscli.filters import MISSING, get_field, parse_field_path
-from wscli.frames import OP_TEXT
-from wscli.messages import Malformed, parse_json, parse_timestamp
+from wscli.messages import parse_timestamp
 from wscli.net.stream import ServerClosed, Stream, StreamEvent, StreamPolicy, backoff_delay
 from wscli.net.target import ConnectOptions
 
@@ -54,7 +55,7 @@ if TYPE_CHECKING:
 # Process-wide cap on fan-out ids kept in memory (ids x users): memory stays
 # bounded on any run; past it the fan-out check says it is incomplete.
 FANOUT_BUDGET = 2_000_000
-UNTYPED = "(other)"
+OTHER_TYPES = "(other types)"  # types past MAX_TYPES (as validate's report rows)
 MAX_TYPES = 100  # distinct message types tracked by name
 MAX_REASONS = 200  # distinct failure reasons listed
 MALFORMED = "(malformed)"
@@ -337,24 +338,29 @@ class StreamUser(User):
         names = REGISTRY.names
         fanout = self._settings.fanout
         now = time.time
+        binary, malformed, invalid = judgement.BINARY, judgement.MALFORMED, judgement.INVALID
         try:
             for opcode, payload in stream:
                 record.messages += 1
                 size = len(payload)
-                if opcode != OP_TEXT:
+                # The shared judgement (wscli.checks.judgement): as tail and validate judge.
+                verdict = judge(opcode, payload, validator)
+                if verdict.verdict is binary:
                     by_type[BINARY] = by_type.get(BINARY, 0) + 1
+                    failed = None
+                    if validator is not None:  # not a valid message, as everywhere
+                        record.failures += 1
+                        failed = InvalidMessage(_reason(f"invalid: {verdict.reason}"))
                     fire(
                         request_type="recv-untimed",
                         name=BINARY,
                         response_time=0,
                         response_length=size,
-                        exception=None,
+                        exception=failed,
                         context={},
                     )
                     continue
-                try:
-                    obj = parse_json(payload)
-                except Malformed as exc:
+                if verdict.verdict is malformed:
                     record.failures += 1
                     by_type[MALFORMED] = by_type.get(MALFORMED, 0) + 1
                     fire(
@@ -362,22 +368,20 @@ class StreamUser(User):
                         name=MALFORMED,
                         response_time=0,
                         response_length=size,
-                        exception=MalformedMessage(_reason(f"malformed: {exc.reason}")),
+                        exception=MalformedMessage(_reason(f"malformed: {verdict.reason}")),
                         context={},
                     )
                     continue
+                obj = verdict.value
                 data = obj.get("data") if type(obj) is dict else None
-                kind = obj.get("type") if type(obj) is dict else None
-                name = kind if type(kind) is str and kind in names else _name_for(kind)
+                kind = verdict.label
+                name = kind if kind in names else _name_for(kind)
                 by_type[name] = by_type.get(name, 0) + 1
                 received = now()
                 sent = parse_timestamp(data.get("timestamp")) if type(data) is dict else None
                 error: Exception | None = None
-                if validator is not None and not validator.is_valid(obj):
-                    problems = validator.problems(obj)
-                    first = problems[0] if problems else None
-                    reason = f"{first.path or '/'}: {first.reason}" if first else "invalid"
-                    error = InvalidMessage(_reason(f"invalid {name}: {reason}"))
+                if verdict.verdict is invalid:
+                    error = InvalidMessage(_reason(f"invalid {name}: {verdict.problem}"))
                     record.failures += 1
                 if fanout:
                     self._note_id(obj, received)
@@ -432,19 +436,17 @@ def _reason(text: str) -> str:
     return text
 
 
-def _name_for(kind: object) -> str:
-    """The stats name for a message type; past :data:`MAX_TYPES` distinct ones, "(other)".
+def _name_for(kind: str) -> str:
+    """The stats name for a type label; past :data:`MAX_TYPES` distinct ones, "(other types)".
 
     Every name is an entry in Locust's statistics: a server inventing a type per
     message must not grow them without bound.
     """
     names = REGISTRY.names
-    if type(kind) is not str:
-        return UNTYPED
     if kind in names:
         return kind
     if len(names) >= MAX_TYPES:
-        return UNTYPED
+        return OTHER_TYPES
     names.add(kind)
     return kind
 

@@ -1,8 +1,9 @@
-"""What ``wscli probe`` produces, as plain values: steps, the listening window, assertions.
+"""What ``wscli probe`` produces, as plain values: steps, the listening window, checks.
 
 No sockets and no Click here (STYLE "a pure core"): :mod:`wscli.probe.steps` fills these
-in, :mod:`wscli.probe.reports` draws them, and the CI assertions are computed from
-the window by :func:`evaluate` so they can be tested by feeding values in.
+in, :mod:`wscli.probe.reports` draws them, and the checks (built from
+:mod:`wscli.checks.specs`) are computed from the window by :func:`evaluate`, so they can
+be tested by feeding values in.
 """
 
 from __future__ import annotations
@@ -11,6 +12,16 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from wscli.checks.specs import (
+    EXPECT_MESSAGE,
+    EXPECT_TYPE,
+    FORBID_TYPE,
+    MAX_GAP,
+    MAX_LATENCY,
+    MIN_COUNT,
+    VALIDATE,
+    CheckSpec,
+)
 from wscli.errors import WscliError
 
 OK = "ok"
@@ -44,7 +55,7 @@ class Step:
 
 @dataclass(frozen=True)
 class Plan:
-    """The CI assertions asked for (flags of ``wscli probe``); all optional."""
+    """The checks asked for (``wscli probe``'s flags, see :mod:`wscli.checks.specs`)."""
 
     timeout: float = 10.0
     expect_message: bool = False
@@ -56,145 +67,219 @@ class Plan:
     max_latency_ms: float | None = None
     validate: bool = False
 
+    def specs(self) -> list[tuple[CheckSpec, str]]:
+        """The checks asked for, in report order, each with its subject (a type, or "")."""
+        wanted: list[tuple[CheckSpec, str]] = []
+        if self.expect_message:
+            wanted.append((EXPECT_MESSAGE, ""))
+        if self.min_count is not None:
+            wanted.append((MIN_COUNT, ""))
+        wanted.extend((EXPECT_TYPE, kind) for kind in self.expect_types)
+        wanted.extend((FORBID_TYPE, kind) for kind in self.forbid_types)
+        if self.max_gap is not None:
+            wanted.append((MAX_GAP, ""))
+        if self.max_latency_ms is not None:
+            wanted.append((MAX_LATENCY, ""))
+        if self.validate:
+            wanted.append((VALIDATE, ""))
+        return wanted
+
     @property
-    def asserting(self) -> bool:
-        return bool(
-            self.expect_message
-            or self.min_count is not None
-            or self.expect_types
-            or self.forbid_types
-            or self.max_gap is not None
-            or self.max_latency_ms is not None
-            or self.validate
-        )
+    def checking(self) -> bool:
+        """Whether any check was asked for (then probe listens for the window)."""
+        return bool(self.specs())
 
     @property
     def window(self) -> float:
-        """Seconds from the upgrade that the assertions may need: ``--within`` or ``--timeout``."""
+        """Seconds from the upgrade that the checks may need: ``--within`` or ``--timeout``."""
         return self.within if self.within is not None else self.timeout
 
     @property
     def holds_window(self) -> bool:
-        """Silence and forbidden types can only be judged after the whole window."""
-        return bool(self.forbid_types) or self.max_gap is not None
+        """Silence, forbidden types and validity can only be judged after the whole window.
+
+        A check another one settles early (``--min-count`` reached) never ends the window
+        while one of these still needs it: every message of the window is judged.
+        """
+        return any(spec.whole_window for spec, _ in self.specs())
 
     def satisfied(self, window: Window) -> bool:
         """True when listening longer cannot change any verdict (stop early)."""
         if self.holds_window:
             return False
-        if (self.expect_message or self.max_latency_ms is not None) and not window.messages:
+        if (self.expect_message or self.max_latency_ms is not None) and not window.count:
             return False
-        if self.min_count is not None and len(window.messages) < self.min_count:
+        if self.min_count is not None and window.count_within < self.min_count:
             return False
-        return all(t in window.types_seen for t in self.expect_types)
+        return all(t in window.first_by_type for t in self.expect_types)
+
+
+MAX_TYPES = 100  # distinct type labels a window keeps by name (a hostile stream invents more)
+MAX_EXAMPLES = 3  # offending messages a failed check shows
+EXAMPLE_CHARS = 200  # of each, after redaction
 
 
 @dataclass
 class Window:
-    """What arrived after the upgrade: (seconds since upgrade, type, valid) per message."""
+    """What arrived after the upgrade, as counters: memory stays flat on any stream.
 
-    messages: list[tuple[float, str, bool | None]] = field(default_factory=list)
+    ``limit`` is the checks' window (``--within``): a message later than that (the first
+    message may come up to ``--timeout``) is seen but not counted by ``--min-count``.
+    ``watched`` types (the ``--expect-type``/``--forbid-type`` ones) are always tracked;
+    other labels past :data:`MAX_TYPES` are counted only in the total.
+    """
+
     seconds: float = 0.0  # how long probe listened
-    ended: str = ""  # why listening stopped: "window elapsed", "satisfied", "closed 1000 (OK)"
+    ended: str = (
+        ""  # why listening stopped: "window elapsed", "assertions settled", "closed 1000 (OK)"
+    )
+    limit: float = math.inf
+    watched: frozenset[str] = frozenset()
+    count: int = 0
+    count_within: int = 0
+    first_at: float | None = None
+    first_label: str = ""
+    first_valid: bool | None = None
+    last_at: float | None = None
+    longest: float = 0.0  # longest silence between two messages
+    first_by_type: dict[str, float] = field(default_factory=dict)
+    count_by_type: dict[str, int] = field(default_factory=dict)
+    validated: int = 0
+    invalid: int = 0
+    examples: dict[str, list[str]] = field(default_factory=dict)  # check label -> offenders
+    lost: str = ""  # the connection ended inside the window: how (redacted)
 
     @property
     def types_seen(self) -> set[str]:
-        return {kind for _, kind, _ in self.messages}
+        return set(self.first_by_type)
 
     def add(self, at: float, kind: str, valid: bool | None) -> None:
-        self.messages.append((at, kind, valid))
+        """Count one message: ``valid`` ``None`` when no schema was asked for."""
+        self.count += 1
+        if at <= self.limit:
+            self.count_within += 1
+        if self.first_at is None:
+            self.first_at, self.first_label, self.first_valid = at, kind, valid
+        elif self.last_at is not None and at - self.last_at > self.longest:
+            self.longest = at - self.last_at
+        self.last_at = at
+        counts = self.count_by_type
+        seen = counts.get(kind)
+        if seen is not None:
+            counts[kind] = seen + 1
+        elif len(counts) < MAX_TYPES or kind in self.watched:
+            counts[kind] = 1
+            self.first_by_type[kind] = at
+        if valid is not None:
+            self.validated += 1
+            if not valid:
+                self.invalid += 1
 
-    def longest_gap(self) -> float:
-        """Longest silence between messages, counting the silence after the last one."""
-        times = [at for at, _, _ in self.messages]
-        if not times:
-            return self.seconds
-        gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
-        gaps.append(max(0.0, self.seconds - times[-1]))
-        return max(gaps)
+    def wants_example(self, label: str) -> bool:
+        return len(self.examples.get(label, ())) < MAX_EXAMPLES
+
+    def add_example(self, label: str, text: str) -> None:
+        if self.wants_example(label):
+            self.examples.setdefault(label, []).append(text)
+
+    def longest_gap(self, until: float | None = None) -> float:
+        """Longest silence between messages, counting the silence after the last one
+        up to ``until`` (default: the end of listening)."""
+        end = self.seconds if until is None else until
+        if self.last_at is None:
+            return end
+        return max(self.longest, end - self.last_at, 0.0)
 
 
 @dataclass
-class Assertion:
-    """One CI check with what was expected and what was measured."""
+class CheckResult:
+    """One check's outcome with what was expected and what was measured."""
 
     name: str
-    ok: bool | None  # None: not evaluated (the connection never got that far)
+    ok: bool | None  # None: not evaluated (the run never got that far)
     expected: str
     measured: str
+    examples: tuple[str, ...] = ()  # the first offending messages, redacted and cut
 
 
-def _count_in(window: Window, seconds: float) -> int:
-    return sum(1 for at, _, _ in window.messages if at <= seconds)
-
-
-def evaluate(plan: Plan, window: Window | None) -> list[Assertion]:
-    """Every assertion of the plan against the window; ``None`` window: none evaluated."""
-    wanted: list[tuple[str, str]] = []
-    if plan.expect_message:
-        wanted.append(("expect-message", f">= 1 message within {plan.timeout:g} s"))
-    if plan.min_count is not None:
-        wanted.append(("min-count", f">= {plan.min_count} messages within {plan.window:g} s"))
-    for kind in plan.expect_types:
-        wanted.append((f"expect-type {kind}", f"a {kind} message within {plan.window:g} s"))
-    for kind in plan.forbid_types:
-        wanted.append((f"forbid-type {kind}", f"no {kind} message within {plan.window:g} s"))
-    if plan.max_gap is not None:
-        wanted.append(("max-gap", f"<= {plan.max_gap:g} s between messages"))
-    if plan.max_latency_ms is not None:
-        wanted.append(("max-latency", f"first message <= {plan.max_latency_ms:g} ms"))
-    if plan.validate:
-        wanted.append(("validate", "every message valid"))
+def evaluate(plan: Plan, window: Window | None) -> list[CheckResult]:
+    """Every check of the plan against the window; ``None`` window: none evaluated."""
+    wanted = [(spec, subject, _expected(spec, subject, plan)) for spec, subject in plan.specs()]
     if window is None:
-        return [Assertion(name, None, expected, "not measured") for name, expected in wanted]
-    results: list[Assertion] = []
-    first = window.messages[0][0] if window.messages else None
-    for name, expected in wanted:
-        ok, measured = _measure(name, plan, window, first)
-        results.append(Assertion(name, ok, expected, measured))
+        return [
+            CheckResult(spec.label(subject), None, expected, "not measured")
+            for spec, subject, expected in wanted
+        ]
+    results: list[CheckResult] = []
+    for spec, subject, expected in wanted:
+        ok, measured = _measure(spec, subject, plan, window)
+        if window.lost and (spec.whole_window or not ok):
+            measured += " (connection lost)"
+        label = spec.label(subject)
+        examples = tuple(window.examples.get(label, ())) if not ok else ()
+        results.append(CheckResult(label, ok, expected, measured, examples))
     return results
 
 
-def _measure(name: str, plan: Plan, window: Window, first: float | None) -> tuple[bool, str]:
-    """(ok, measured) for one assertion."""
-    messages = window.messages
-    if name == "expect-message":
+def _expected(spec: CheckSpec, subject: str, plan: Plan) -> str:
+    window = f"within {plan.window:g} s"
+    if spec is EXPECT_MESSAGE:
+        return f">= 1 message within {plan.timeout:g} s"
+    if spec is MIN_COUNT:
+        return f">= {plan.min_count} messages {window}"
+    if spec is EXPECT_TYPE:
+        return f"a {subject} message {window}"
+    if spec is FORBID_TYPE:
+        return f"no {subject} message {window}"
+    if spec is MAX_GAP:
+        return f"<= {plan.max_gap:g} s between messages {window}"
+    if spec is MAX_LATENCY:
+        return f"first message <= {plan.max_latency_ms:g} ms"
+    return f"every message {window} valid"
+
+
+def _measure(spec: CheckSpec, subject: str, plan: Plan, window: Window) -> tuple[bool, str]:
+    """(ok, measured) for one check."""
+    first = window.first_at
+    # A connection lost inside the window: silence until the window's end, nothing more.
+    until = max(plan.window, window.seconds) if window.lost else window.seconds
+    if spec is EXPECT_MESSAGE:
         got = first is not None and first <= plan.timeout
         return got, (f"first after {first * 1000:.0f} ms" if first is not None else "none")
-    if name == "min-count":
+    if spec is MIN_COUNT:
         assert plan.min_count is not None
-        count = _count_in(window, plan.window)
+        count = window.count_within
         return count >= plan.min_count, f"{count} in {min(window.seconds, plan.window):.2f} s"
-    if name.startswith("expect-type "):
-        kind = name.split(" ", 1)[1]
-        seen = [at for at, k, _ in messages if k == kind]
-        if seen:
-            return True, f"first after {seen[0]:.2f} s"
+    if spec is EXPECT_TYPE:
+        at = window.first_by_type.get(subject)
+        if at is not None:
+            return True, f"first after {at:.2f} s"
         from wscli.checks.seen import SeenValues, describe_seen
 
         kinds = SeenValues()
-        for k in sorted(window.types_seen):
+        for k in sorted(window.first_by_type):
             kinds.add(k)
-        return False, describe_seen([kind], kinds)  # "seen: error, x (did you mean ...?)"
-    if name.startswith("forbid-type "):
-        kind = name.split(" ", 1)[1]
-        count = sum(1 for _, k, _ in messages if k == kind)
-        return count == 0, f"{count} seen"
-    if name == "max-gap":
+        return False, describe_seen([subject], kinds)  # "seen: error, x (did you mean ...?)"
+    if spec is FORBID_TYPE:
+        count = window.count_by_type.get(subject, 0)
+        return count == 0, f"{count} seen in {window.seconds:.2f} s"
+    if spec is MAX_GAP:
         assert plan.max_gap is not None
-        gap = window.longest_gap()
+        gap = window.longest_gap(until)
         return gap <= plan.max_gap, f"{gap:.2f} s"
-    if name == "max-latency":
+    if spec is MAX_LATENCY:
         assert plan.max_latency_ms is not None
         if first is None:
             return False, "no message"
         return first * 1000 <= plan.max_latency_ms, f"{first * 1000:.1f} ms"
-    # validate
-    checked = [valid for _, _, valid in messages if valid is not None]
-    invalid = sum(1 for valid in checked if not valid)
+    # validate: every message of the window was judged
+    checked, invalid = window.validated, window.invalid
+    took = f"validated {checked:,} of {window.count:,} in {window.seconds:.1f} s"
     if not checked:
         return False, "no message to validate"
-    return invalid == 0, f"{invalid} invalid of {len(checked)}"
+    if invalid:
+        return False, f"{took}: {invalid:,} invalid"
+    return True, f"{took}: all valid"
 
 
 def first_failure(steps: list[Step]) -> Step | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from wscli.checks.specs import JUNIT_PREFIX
 from wscli.frames import escape
 from wscli.output.terminal import AnsiStyles
 from wscli.probe.checks import FAILED, NOT_RUN, OK, SKIPPED, first_failure, rounded
@@ -30,10 +31,13 @@ def verdict_line(result: ProbeResult) -> str:
     failed = first_failure(result.steps)
     if failed is not None and result.error is not None:
         return f"FAILED at {failed.name}: {failed.error} (exit {result.exit_code}){took}"
-    bad = [a for a in result.assertions if a.ok is False]
+    if result.lost is not None:
+        lost = result.lost.message
+        return f"FAILED: connection lost in the window: {lost} (exit {result.exit_code}){took}"
+    bad = [a for a in result.checks if a.ok is False]
     if bad:
         names = ", ".join(a.name for a in bad)
-        return f"FAILED: {len(bad)} of {len(result.assertions)} assertions ({names}){took}"
+        return f"FAILED: {len(bad)} of {len(result.checks)} assertions ({names}){took}"
     timings = [
         f"{s.name} {s.seconds * 1000:.0f} ms"
         for s in result.steps
@@ -42,7 +46,7 @@ def verdict_line(result: ProbeResult) -> str:
     ping = next((s for s in result.steps if s.name == "ping" and s.status == OK), None)
     if ping is not None:
         timings.append(f"ping {ping.details.get('rtt_ms', 0):.1f} ms")
-    passed = f", {len(result.assertions)} assertions passed" if result.assertions else ""
+    passed = f", {len(result.checks)} assertions passed" if result.checks else ""
     return f"OK: {result.url} ({', '.join(timings)}){passed}{took}"
 
 
@@ -61,15 +65,16 @@ def checklist(result: ProbeResult, *, fancy: bool, color: bool, quiet: bool = Fa
             if step.hint:
                 label = "hint" if step.status == FAILED else "note"
                 lines.append(f"{'':17}{s('hint', label + ':')} {escape(step.hint)}")
-        if result.assertions:
+        if result.checks:
             lines.append("")
-            for check in result.assertions:
+            for check in result.checks:
                 status = {True: OK, False: FAILED, None: NOT_RUN}[check.ok]
                 style = {OK: "ok", FAILED: "failed"}.get(status, "skip")
                 lines.append(
                     f"{s(style, marks[status])} {check.name:<24} expected {check.expected};"
                     f" measured {escape(check.measured)}"
                 )
+                lines.extend(f"{'':27}{escape(example)}" for example in check.examples)
     verdict = verdict_line(result)
     head, _, rest = verdict.partition(":")
     lines.append(s("ok" if result.ok else "failed", head) + ":" + escape(rest))
@@ -87,7 +92,9 @@ def reason(result: ProbeResult) -> str | None:
 
     if result.interrupted is not None:
         return interrupt_reason(result.interrupted)
-    if isinstance(result.error, CheckFailed) or any(a.ok is False for a in result.assertions):
+    if result.lost is not None:
+        return error_reason(result.lost)
+    if isinstance(result.error, CheckFailed) or any(a.ok is False for a in result.checks):
         return ASSERTION_FAILED
     if result.error is not None:
         return error_reason(result.error)
@@ -95,7 +102,7 @@ def reason(result: ProbeResult) -> str | None:
 
 
 def json_document(result: ProbeResult) -> dict[str, Any]:
-    """Every step and assertion, ``ok``, ``exit_code`` and ``reason``: parseable on every ending."""
+    """Every step and check, ``ok``, ``exit_code`` and ``reason``: parseable on every ending."""
     window = result.window
     return {
         "url": result.url,
@@ -119,23 +126,52 @@ def json_document(result: ProbeResult) -> dict[str, Any]:
             for step in result.steps
         ],
         "assertions": [
-            {"name": a.name, "ok": a.ok, "expected": a.expected, "measured": a.measured}
-            for a in result.assertions
+            {
+                "name": a.name,
+                "ok": a.ok,
+                "expected": a.expected,
+                "measured": a.measured,
+                "examples": list(a.examples),
+            }
+            for a in result.checks
         ],
         "window": None
         if window is None
         else {
             "seconds": rounded(window.seconds),
-            "messages": len(window.messages),
+            "messages": window.count,
+            "validated": window.validated,
+            "invalid": window.invalid,
             "types": sorted(window.types_seen),
             "ended": window.ended,
+            "connection_lost": bool(window.lost),
         },
+    }
+
+
+def _run_case(result: ProbeResult) -> dict[str, Any] | None:
+    """A ``run`` case with an ``<error>`` when the run was cut short (as ``validate``
+    writes): a signal, or the stream lost inside the window. Never a green suite."""
+    why = reason(result)
+    if result.interrupted is not None:
+        headline = f"run: {result.not_measured}"
+    elif result.lost is not None:
+        headline = f"run: connection lost in the window: {result.lost.message}"
+    else:
+        return None
+    return {
+        "name": "run",
+        "time": result.seconds,
+        "outcome": "error",
+        "message": headline,
+        "type": why or "stopped",
+        "body": headline,
     }
 
 
 def junit_xml(result: ProbeResult) -> bytes:
     """One test case per step and per assertion; not-run steps skipped; the failure has the hint."""
-    from wscli.validate.reports import junit_suite
+    from wscli.output.junit import junit_suite
 
     cases: list[dict[str, Any]] = []
     for step in result.steps:
@@ -162,19 +198,23 @@ def junit_xml(result: ProbeResult) -> bytes:
         else:
             case["outcome"] = "passed"
         cases.append(case)
-    for check in result.assertions:
+    for check in result.checks:
         case = {
-            "name": f"assert: {check.name}",
+            "name": JUNIT_PREFIX + check.name,
             "out": f"expected {check.expected}; measured {check.measured}",
         }
         if check.ok is None:
-            case.update(outcome="skipped", message="not measured: the connection failed first")
+            case.update(outcome="skipped", message=f"not measured: {result.not_measured}")
         elif check.ok:
             case["outcome"] = "passed"
         else:
             message = f"expected {check.expected}; measured {check.measured}"
-            case.update(outcome="failure", message=message, type="assertion", body=message)
+            body = "\n".join([message, *check.examples])
+            case.update(outcome="failure", message=message, type="assertion", body=body)
         cases.append(case)
+    ended = _run_case(result)
+    if ended is not None:
+        cases.append(ended)
     properties = {
         "url": result.url,
         "exit_code": str(result.exit_code),

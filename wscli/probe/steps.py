@@ -1,5 +1,5 @@
 """``wscli probe``'s network steps: URL, resolve, TCP per address, proxy, TLS, upgrade,
-first message, ping, then the CI assertions' listening window.
+first message, ping, then the CI checks' listening window.
 
 Probe does the steps below the WebSocket layer itself (``getaddrinfo``, one TCP connect
 per address, ``ssl``), each timed, then hands the connected socket to
@@ -39,7 +39,7 @@ from wscli.probe.checks import (
     OK,
     SKIPPED,
     STEP_NAMES,
-    Assertion,
+    CheckResult,
     Plan,
     Step,
     StepFailed,
@@ -65,16 +65,18 @@ INTERESTING_HEADERS = ("upgrade", "sec-websocket-protocol", "server", "via")
 
 @dataclass
 class ProbeResult:
-    """Everything a report needs: the steps, the assertions and the verdict."""
+    """Everything a report needs: the steps, the checks and the verdict."""
 
     url: str
     steps: list[Step]
-    assertions: list[Assertion] = field(default_factory=list)
+    checks: list[CheckResult] = field(default_factory=list)
     window: Window | None = None
     exit_code: int = ExitStatus.OK
     error: WscliError | None = None
     interrupted: KeyboardInterrupt | None = None
+    lost: WscliError | None = None  # the stream closed or dropped inside the checks' window
     seconds: float = 0.0
+    not_measured: str = "the connection failed first"  # why checks were skipped
 
     @property
     def ok(self) -> bool:
@@ -147,7 +149,7 @@ class Probe:
     # -- the chain ------------------------------------------------------------------------
 
     def run(self) -> ProbeResult:
-        """Every step, then the assertions; never raises for a failed step or Ctrl-C."""
+        """Every step, then the checks; never raises for a failed step or Ctrl-C."""
         import wscli.messages
         import wscli.net.transport  # noqa: F401  (imported now so no step's time includes it)
 
@@ -173,12 +175,13 @@ class Probe:
                 if not self._timed(step, action):
                     result.error = self._error
                     break
-            if result.error is None and self.plan.asserting and self.stream is not None:
+            if result.error is None and self.plan.checking and self.stream is not None:
                 self.stream.listen()
         except KeyboardInterrupt as exc:
             result.interrupted = exc
             running = next((s for s in self.steps.values() if s.status == "running"), None)
             if running is not None:
+                self._interrupted_in = running.name
                 running.status, running.error = FAILED, "interrupted"
                 running.seconds = self.clock() - self._step_started
         finally:
@@ -189,19 +192,40 @@ class Probe:
         result.seconds = self.clock() - started
         stream = self.stream
         measured = stream is not None and (result.error is None or stream.expectation_failed)
-        if self.plan.asserting and stream is not None and measured and not result.interrupted:
+        if self.plan.checking and stream is not None and measured and not result.interrupted:
             window = stream.window
             window.seconds = window.seconds or (self.clock() - stream.upgraded_at)
             result.window = window
-            result.assertions = evaluate(self.plan, window)
+            result.lost = stream.lost
+            result.checks = evaluate(self.plan, window)
         else:
-            result.assertions = evaluate(self.plan, None)
+            if result.interrupted is not None:
+                result.not_measured = self._cut_short(result.interrupted)
+            result.checks = evaluate(self.plan, None)
         result.exit_code = self._exit_code(result)
         return result
 
     _error: WscliError | None = None
     _step_started = 0.0
     _blame: str | None = None  # the step a later step's failure belongs to (the proxy's 407)
+    _interrupted_in = ""
+
+    def _cut_short(self, interrupted: KeyboardInterrupt) -> str:
+        """Why the checks were not measured, when a signal ended the run."""
+        from wscli.endings import interrupt_reason
+
+        how = interrupt_reason(interrupted)
+        stream = self.stream
+        if self._interrupted_in:
+            return f"{how} during the {self._interrupted_in} step, before the checks' window"
+        if stream is None or self._error is not None:
+            return f"{how} before the checks' window began"
+        listened = self.clock() - stream.upgraded_at
+        count = stream.window.count
+        noun = "message" if count == 1 else "messages"
+        return (
+            f"{how} {listened:.1f} s into the {self.plan.window:g} s window ({count:,} {noun} seen)"
+        )
 
     def _timed(self, step: Step, action: Callable[[Step], None]) -> bool:
         step.status = "running"
@@ -242,7 +266,9 @@ class Probe:
             return int(interrupt_status(result.interrupted))
         if result.error is not None:
             return int(result.error.exit_code)
-        if any(a.ok is False for a in result.assertions):
+        if result.lost is not None:
+            return int(result.lost.exit_code)
+        if any(a.ok is False for a in result.checks):
             return int(ExitStatus.CHECK_FAILED)
         return int(ExitStatus.OK)
 
@@ -463,7 +489,12 @@ class Probe:
             raise StepFailed(self._upgrade_error(exc, step)) from exc
         upgraded_at = self.clock()
         self.stream = StreamCheck(
-            ws, self.options, self.plan, validator=self.validator, upgraded_at=upgraded_at
+            ws,
+            self.options,
+            self.plan,
+            validator=self.validator,
+            upgraded_at=upgraded_at,
+            redact=self.redactor.text,
         )
         headers = {k.lower(): v for k, v in handshake.response}
         shown = {k: headers[k] for k in INTERESTING_HEADERS if k in headers}
@@ -527,7 +558,7 @@ class Probe:
 
     def _close(self) -> None:
         if self.stream is not None:
-            self.stream.close()  # its window stays readable for the assertions
+            self.stream.close()  # its window stays readable for the checks
         if self.sock is not None:
             self.sock.close()
             self.sock = None

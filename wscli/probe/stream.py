@@ -1,4 +1,4 @@
-"""After the upgrade: ``wscli probe``'s first message, ping, and the assertions' window.
+"""After the upgrade: ``wscli probe``'s first message, ping, and the checks' window.
 
 Reads frames straight from the connection (no reconnects: a probe reports what
 happened), records each data message in a :class:`~wscli.probe.checks.Window` with its
@@ -11,12 +11,13 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from wscli.checks.judgement import BINARY, judge
 from wscli.endings import IDLE_TIMEOUT
 from wscli.errors import CheckFailed, ConnectionLost, TimedOut, WscliError
 from wscli.frames import OP_BINARY, OP_CLOSE, OP_PONG, OP_TEXT, describe_close
 from wscli.net.connection import classify
 from wscli.net.target import ConnectOptions, server_close
-from wscli.probe.checks import Plan, Step, StepFailed, Window
+from wscli.probe.checks import EXAMPLE_CHARS, Plan, Step, StepFailed, Window
 
 if TYPE_CHECKING:
     from wscli.checks.schema import Validator
@@ -37,6 +38,7 @@ class StreamCheck:
         validator: Validator | None,
         upgraded_at: float,
         clock: Callable[[], float] = time.monotonic,
+        redact: Callable[[str], str] = str,
     ) -> None:
         self.ws = ws
         self.options = options
@@ -44,16 +46,21 @@ class StreamCheck:
         self.validator = validator
         self.upgraded_at = upgraded_at
         self.clock = clock
-        self.window = Window()
-        self.expectation_failed = False  # no first message, and assertions were asked for
+        self.redact = redact
+        self.window = Window(
+            limit=plan.window, watched=frozenset(plan.expect_types + plan.forbid_types)
+        )
+        self.expectation_failed = False  # no first message, and checks were asked for
         self.first_problem = ""
         self.pong_at: float | None = None
+        self.lost: WscliError | None = None  # the connection ended inside the window
 
     def first_message(self, step: Step) -> None:
         self.ws.deadline = self.upgraded_at + self.plan.timeout
-        while not self.window.messages:
+        window = self.window
+        while not window.count:
             self._read_one(self._no_first_message)
-        at, kind, valid = self.window.messages[0]
+        at, kind, valid = window.first_at or 0.0, window.first_label, window.first_valid
         step.details = {"latency_ms": round(at * 1000, 2), "type": kind}
         step.summary = f"{kind} after {at * 1000:.0f} ms"
         if valid is not None:
@@ -65,7 +72,7 @@ class StreamCheck:
 
     def _no_first_message(self) -> WscliError:
         seconds = self.plan.timeout
-        if self.plan.asserting:
+        if self.plan.checking:
             self.expectation_failed = True
             return CheckFailed(
                 f"no message within {seconds:g} s",
@@ -103,10 +110,15 @@ class StreamCheck:
         step.summary = f"round trip {rtt * 1000:.1f} ms"
 
     def listen(self) -> None:
-        """Keep reading until the assertions are settled or their window has passed."""
+        """Keep reading until the checks are settled or their window has passed.
+
+        Every message of the window is judged. A close or a drop before the window ends
+        is kept in :attr:`lost`: the run reports it as what it is (exit 8), and the
+        silence from there to the window's end counts as a gap.
+        """
         plan = self.plan
         need = plan.window
-        if not self.window.messages and (plan.expect_message or plan.max_latency_ms is not None):
+        if not self.window.count and (plan.expect_message or plan.max_latency_ms is not None):
             need = max(need, plan.timeout)
         end = self.upgraded_at + need
         ended = "window elapsed"
@@ -117,10 +129,15 @@ class StreamCheck:
                 self.ws.deadline = end
                 self._read_one(lambda: TimedOut("window elapsed"))
             else:
-                ended = "assertions settled"
+                ended = "assertions settled"  # a JSON value CI jobs may match: kept
         except StepFailed as stopped:
             if not isinstance(stopped.error, TimedOut):
-                ended = self.window.ended or f"stopped: {stopped.error.message}"
+                error = stopped.error
+                setattr(error, "message", self.redact(error.message))  # noqa: B010
+                error.hint = "the stream ended inside the checks' window (--within)"
+                self.lost = error
+                ended = self.window.ended or f"stopped: {error.message}"
+                self.window.lost = ended
         self.window.ended = ended
         self.window.seconds = min(self.clock(), end) - self.upgraded_at
 
@@ -155,28 +172,39 @@ class StreamCheck:
             )
 
     def _record(self, at: float, opcode: int, payload: bytes) -> None:
-        from wscli.messages import Malformed, parse_json
-
+        """Judge one message (:func:`wscli.checks.judgement.judge`) and count it; keep nothing
+        of it but the first few offenders a failed check will show."""
+        window = self.window
         checking = self.validator is not None
-        valid: bool | None = False if checking else None
-        if opcode == OP_BINARY:
-            kind = "(binary)"
-        else:
-            try:
-                obj = parse_json(payload)
-            except Malformed:
-                kind = "(not JSON)"
-            else:
-                raw = obj.get("type") if isinstance(obj, dict) else None
-                kind = raw if isinstance(raw, str) else "(other)"
-                if self.validator is not None:
-                    valid = self.validator.is_valid(obj)
-                    if not valid and not self.first_problem:
-                        problems = self.validator.problems(obj)
-                        if problems:
-                            first = problems[0]
-                            self.first_problem = f"{first.path or '/'}: {first.reason}"
-        self.window.add(at, kind, valid)
+        verdict = judge(opcode, payload, self.validator, explain=False)
+        valid = (not verdict.failed) if checking else None
+        kind = verdict.label
+        window.add(at, kind, valid)
+        offends = [f"forbid-type {kind}"] if kind in self.plan.forbid_types else []
+        if valid is False:
+            offends.append("validate")
+        wanted = [label for label in offends if window.wants_example(label)]
+        if not wanted and (valid is not False or self.first_problem):
+            return
+        if valid is False and verdict.is_json:
+            verdict = judge(opcode, payload, self.validator, explain=True)
+        if valid is False and not self.first_problem:
+            self.first_problem = self.redact(verdict.problem)
+        if wanted:
+            problem = verdict.problem if valid is False and verdict.verdict != BINARY else ""
+            binary = verdict.verdict == BINARY
+            shown = verdict.reason if binary else payload.decode("utf-8", "replace")
+            example = self._example(window.count, at, shown, problem)
+            for label in wanted:
+                window.add_example(label, example)
+
+    def _example(self, number: int, at: float, text: str, problem: str) -> str:
+        """``#12 at 0.53 s (/data: ...): {"type": "error", ...}``: redacted, then cut."""
+        from wscli.frames import elide
+
+        shown = elide(self.redact(text), EXAMPLE_CHARS)
+        said = f" ({self.redact(problem)})" if problem else ""
+        return f"#{number} at {at:.2f} s{said}: {shown}"
 
     def close(self) -> None:
         try:

@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import click
 
+from wscli.checks.judgement import BINARY, INVALID, MALFORMED, judge, judge_value
 from wscli.checks.seen import TAIL_PATIENCE, FilterWatch
 from wscli.endings import closed_early, count_not_reached, signals_deferred
 from wscli.errors import CheckFailed, WscliError, interrupt_status
 from wscli.filters import MessageFilter
-from wscli.frames import OP_TEXT, describe_close
-from wscli.messages import Malformed, parse_json
+from wscli.frames import describe_close
 from wscli.net.stream import ServerClosed, StreamEvent
 from wscli.output.terminal import Output
 from wscli.session.render import MessageRenderer, StreamStats, host_port, print_stats_table
@@ -220,11 +220,32 @@ class TailRun:
 
         from wscli.output.files import write_atomic
 
-        document = {**self.stats.as_dict(utc=self.output.clock.utc), "interrupted": interrupted}
+        document = {
+            **self.stats.as_dict(utc=self.output.clock.utc),
+            "interrupted": interrupted,
+            "checks": self.checks(),
+        }
         try:
             write_atomic(self.stats_json or "", json.dumps(document, indent=2).encode() + b"\n")
         except WscliError as exc:
             self.output.note(exc.one_line())
+
+    def checks(self) -> list[dict[str, Any]]:
+        """The checks this run was held to, named as in every report (wscli.checks.specs)."""
+        if self.validator is None:
+            return []
+        from wscli.checks.specs import VALIDATE
+
+        stats = self.stats
+        bad = stats.invalid + stats.malformed + stats.binary
+        return [
+            {
+                "name": VALIDATE.name,
+                "ok": bad == 0,
+                "expected": "every message valid",
+                "measured": f"{bad:,} of {stats.total:,} messages failed validation",
+            }
+        ]
 
     def _verdict(self, stream: FrameSource) -> None:
         """``--validate``: exit 1 with the counts in one line if any message failed."""
@@ -251,40 +272,45 @@ class TailRun:
         watch = self.watch
         emit, by_type, now = renderer.message, stats.by_type, time.time
         skip_non_json = mfilter is not None or renderer.field_path is not None
-        text_op = OP_TEXT
+        # One shared judgement per message (wscli.checks.judgement); with --filter only the
+        # messages that pass the filter are validated, so it judges those afterwards.
+        checker = validator if mfilter is None else None
+        malformed, binary, invalid = MALFORMED, BINARY, INVALID
         for opcode, data in stream:
             stats.total += 1
             stats.last_message_at = now()
             if recorder is not None:
                 recorder.frame("in", opcode, data)
-            if opcode == text_op:
-                try:
-                    obj = parse_json(data)
-                except Malformed as exc:
-                    self._malformed(data, exc.reason)
-                    if skip_non_json:
-                        continue
-                else:
-                    kind = obj.get("type") if type(obj) is dict else None
-                    by_type[kind if type(kind) is str else "(other)"] += 1
-                    if mfilter is not None and not mfilter.matches(obj):
+            verdict = judge(opcode, data, checker)
+            kind = verdict.verdict
+            if kind is malformed:
+                self._malformed(data, verdict.reason)
+                if skip_non_json:
+                    continue
+            elif kind is binary:
+                stats.binary += 1
+                if skip_non_json:
+                    continue
+                renderer.binary(data)
+            else:
+                by_type[verdict.label] += 1
+                obj = verdict.value
+                if mfilter is not None:
+                    if not mfilter.matches(obj):
                         if watch is not None:
                             self._missed(obj)
                         continue
                     if watch is not None:
                         watch.matched = True  # nothing left to explain
                         watch = None
-                    problems = None
-                    if validator is not None and not validator.is_valid(obj):
-                        problems = validator.problems(obj)
-                        self._invalid(obj, problems)
-                    if not emit(data, obj, problems):
-                        continue
-            else:
-                stats.binary += 1
-                if skip_non_json:
+                    if validator is not None:
+                        verdict = judge_value(obj, validator)
+                problems = None
+                if verdict.verdict is invalid:
+                    problems = list(verdict.problems)
+                    self._invalid(obj, problems)
+                if not emit(data, obj, problems):
                     continue
-                renderer.binary(data)
             stats.shown += 1
             if count is not None and stats.shown >= count:
                 return

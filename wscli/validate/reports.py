@@ -9,11 +9,10 @@ Everything a message contributes is escaped before it reaches a terminal or XML.
 
 from __future__ import annotations
 
-import re
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from wscli.frames import escape
+from wscli.output.junit import junit_suite as junit_suite  # re-exported: validate names it
 from wscli.output.layout import fit_lines
 from wscli.output.terminal import AnsiStyles
 from wscli.validate.tally import MALFORMED, MALFORMED_ROW, UNKNOWN_TYPE, Failure, Row, Tally
@@ -24,7 +23,6 @@ if TYPE_CHECKING:
 
 JUNIT_SUITE = "wscli validate"
 NO_MESSAGES = "expected messages, got none"
-_XML_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 # -- text -----------------------------------------------------------------------------------
@@ -270,11 +268,6 @@ def not_listed_note(count: int, limit: int | None) -> str:
 # -- JUnit XML ------------------------------------------------------------------------------
 
 
-def _xml_text(text: str) -> str:
-    """XML 1.0 cannot hold most control characters, even escaped: show them instead."""
-    return _XML_INVALID.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
-
-
 def junit_xml(
     tally: Tally,
     *,
@@ -292,22 +285,21 @@ def junit_xml(
     that ended early (interrupted, terminated, a timeout, a connection error) gets
     an ``<error>`` in a ``run`` case whose type is the machine-readable ``reason``:
     a cut-short run is never green (issue #7). ``failures`` are the listed ones
-    (default: the tally's); the rest are counted as "N more not listed".
+    (default: the tally's); the rest are counted as "N more not listed". Written by
+    :func:`junit_suite`, the one JUnit writer every command uses.
     """
-    import xml.etree.ElementTree as ET
-
-    rows = tally.rows()
     by_row: dict[str, list[Failure]] = {}
     for failure in tally.failures if failures is None else failures:
         by_row.setdefault(failure.row, []).append(failure)
-    cases: list[tuple[str, str, str | None, str, str]] = []  # name, out, kind, message, body
-    for row in rows:
+    junit_cases: list[dict[str, Any]] = []
+    for row in tally.rows():
         out = f"{row.messages} messages: {row.valid} valid, {row.invalid} invalid"
         if row.label == MALFORMED_ROW:
             out = f"{row.malformed} malformed inputs"
+        case: dict[str, Any] = {"name": row.label, "time": "0", "out": out, "outcome": "passed"}
+        junit_cases.append(case)
         bad = row.invalid + row.malformed
         if not bad:
-            cases.append((row.label, out, None, "", ""))
             continue
         kind = MALFORMED if row.malformed else (UNKNOWN_TYPE if row.unknown else "invalid")
         if row.malformed:
@@ -321,59 +313,37 @@ def junit_xml(
         hidden = bad - len(listed)
         if hidden > 0:
             body.append(f"... and {hidden} more not listed")
-        cases.append((row.label, out, kind, message, "\n".join(body)))
+        case.update(outcome="failure", message=message, type=kind, body="\n".join(body))
     if tally.messages == 0:
-        cases.append(("messages", "", "no_messages", NO_MESSAGES, NO_MESSAGES))
-    failed = sum(1 for case in cases if case[2] is not None)
-    ended_early = bool(stopped) or error is not None
-    errors = 1 if ended_early else 0
-    seconds = f"{elapsed:.3f}"
-    suites = ET.Element(
-        "testsuites",
-        name=JUNIT_SUITE,
-        tests=str(len(cases) + errors),
-        failures=str(failed),
-        errors=str(errors),
-        time=seconds,
-    )
-    suite = ET.SubElement(
-        suites,
-        "testsuite",
-        name=JUNIT_SUITE,
-        tests=str(len(cases) + errors),
-        failures=str(failed),
-        errors=str(errors),
-        skipped="0",
-        time=seconds,
-        timestamp=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S"),
-    )
-    properties = ET.SubElement(suite, "properties")
-    ET.SubElement(properties, "property", name="schema", value=_xml_text(schema))
-    for source in tally.sources:
-        ET.SubElement(properties, "property", name="source", value=_xml_text(source.name))
-    ET.SubElement(properties, "property", name="result", value=summary_line(tally, stopped=stopped))
-    for case_name, case_out, case_kind, case_message, case_body in cases:
-        case = ET.SubElement(
-            suite, "testcase", classname="wscli.validate", name=_xml_text(case_name), time="0"
+        junit_cases.append(
+            {
+                "name": "messages",
+                "time": "0",
+                "outcome": "failure",
+                "message": NO_MESSAGES,
+                "type": "no_messages",
+                "body": NO_MESSAGES,
+            }
         )
-        if case_kind is not None:
-            element = ET.SubElement(
-                case, "failure", message=_xml_text(case_message), type=case_kind
-            )
-            element.text = _xml_text(case_body)
-        if case_out:
-            ET.SubElement(case, "system-out").text = _xml_text(case_out)
-    if ended_early:
+    if stopped or error is not None:
         noun = "message" if tally.messages == 1 else "messages"
         headline = f"run: {stopped or 'stopped'} after {tally.messages} {noun}"
-        case = ET.SubElement(suite, "testcase", classname="wscli.validate", name="run", time="0")
-        element = ET.SubElement(
-            case, "error", message=_xml_text(headline), type=reason or "stopped"
+        junit_cases.append(
+            {
+                "name": "run",
+                "time": "0",
+                "outcome": "error",
+                "message": headline,
+                "type": reason or "stopped",
+                "body": error or headline,
+            }
         )
-        element.text = _xml_text(error or headline)
-    ET.indent(suites)
-    xml: bytes = ET.tostring(suites, encoding="utf-8", xml_declaration=True)
-    return xml
+    properties = [("schema", schema)]
+    properties += [("source", source.name) for source in tally.sources]
+    properties.append(("result", summary_line(tally, stopped=stopped)))
+    return junit_suite(
+        JUNIT_SUITE, "wscli.validate", junit_cases, elapsed=elapsed, properties=properties
+    )
 
 
 # -- checking a schema ----------------------------------------------------------------------
@@ -391,68 +361,3 @@ def schema_check_document(path: str, draft: str, problems: list[Problem]) -> dic
         "valid": not problems,
         "problems": [{"path": p.path, "reason": p.reason} for p in problems],
     }
-
-
-# -- shared by every command's reports --------------------------------------------------------
-
-
-def junit_suite(
-    suite_name: str,
-    classname: str,
-    cases: list[dict[str, Any]],
-    *,
-    elapsed: float,
-    properties: dict[str, str] | None = None,
-) -> bytes:
-    """A JUnit XML document from plain test cases (``wscli probe``'s steps and assertions).
-
-    Each case is ``{"name", "time"?, "outcome": "passed"|"failure"|"error"|"skipped",
-    "message"?, "type"?, "body"?, "out"?}``; counts and escaping are done here once.
-    """
-    import xml.etree.ElementTree as ET
-
-    def count(outcome: str) -> str:
-        return str(sum(1 for case in cases if case["outcome"] == outcome))
-
-    seconds = f"{elapsed:.3f}"
-    totals = {
-        "tests": str(len(cases)),
-        "failures": count("failure"),
-        "errors": count("error"),
-        "skipped": count("skipped"),
-        "time": seconds,
-    }
-    top = {"name": suite_name, **{k: v for k, v in totals.items() if k != "skipped"}}
-    suites = ET.Element("testsuites", attrib=top)
-    suite = ET.SubElement(
-        suites,
-        "testsuite",
-        attrib={
-            "name": suite_name,
-            **totals,
-            "timestamp": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S"),
-        },
-    )
-    if properties:
-        element = ET.SubElement(suite, "properties")
-        for name, value in properties.items():
-            ET.SubElement(element, "property", name=name, value=_xml_text(value))
-    for case in cases:
-        node = ET.SubElement(
-            suite,
-            "testcase",
-            classname=classname,
-            name=_xml_text(case["name"]),
-            time=f"{case.get('time') or 0:.3f}",
-        )
-        outcome = case["outcome"]
-        if outcome != "passed":
-            child = ET.SubElement(node, outcome, message=_xml_text(case.get("message", "")))
-            if outcome != "skipped":
-                child.set("type", case.get("type", outcome))
-                child.text = _xml_text(case.get("body", case.get("message", "")))
-        if case.get("out"):
-            ET.SubElement(node, "system-out").text = _xml_text(case["out"])
-    ET.indent(suites)
-    xml: bytes = ET.tostring(suites, encoding="utf-8", xml_declaration=True)
-    return xml

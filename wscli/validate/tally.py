@@ -12,33 +12,25 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
+from wscli.checks import judgement
+from wscli.checks.judgement import VALID, MalformedInput, judge_value
+from wscli.checks.judgement import Checker as Checker  # re-exported: validate names it
+
 if TYPE_CHECKING:
     from wscli.checks.schema import Problem
 
-INVALID = "invalid"
+INVALID = judgement.INVALID
 UNKNOWN_TYPE = "unknown_type"
-MALFORMED = "malformed"
+MALFORMED = judgement.MALFORMED
 
-NO_TYPE = "(no type)"  # valid JSON whose envelope has no string "type"
-MALFORMED_ROW = "(malformed)"  # malformed input has no type at all
+NO_TYPE = judgement.NO_TYPE  # valid JSON whose envelope has no string "type"
+MALFORMED_ROW = judgement.MALFORMED_LABEL  # malformed input has no type at all
 OTHER_TYPES = "(other types)"  # rows past MAX_TYPE_ROWS, so a hostile stream cannot flood reports
 MAX_TYPE_ROWS = 50
 _MAX_KIND_CACHE = 1000
 
 
-@dataclass(frozen=True, slots=True)
-class Malformed:
-    """Input that is not a JSON message at all: not JSON, not UTF-8, a binary frame, ..."""
-
-    reason: str
-
-
-class Checker(Protocol):
-    """What validation needs from :class:`wscli.checks.schema.Validator`."""
-
-    def is_valid(self, message: object) -> bool: ...
-
-    def problems(self, message: object) -> list[Problem]: ...
+Malformed = MalformedInput  # input that is not a JSON message at all (a source's item)
 
 
 class Source(Protocol):
@@ -199,26 +191,24 @@ class Tally:
         before = (self.valid, self.invalid, self.malformed)
         summary = SourceSummary(source.name, source.kind)
         self.sources.append(summary)
-        is_valid = self.checker.is_valid
+        checker, judge, valid_verdict, malformed = self.checker, judge_value, VALID, MALFORMED
         valid = self.valid_by_type
         try:
-            # The hot path: one class check, one fast validity check, one dict update.
+            # The hot path: one shared judgement (the fast check only), one dict update.
             for position, value in source.items():
-                if value.__class__ is Malformed:
-                    self._malformed(source, position, value)  # type: ignore[arg-type, unused-ignore]
-                    continue
-                if is_valid(value):
-                    kind = value.get("type") if value.__class__ is dict else None  # type: ignore[attr-defined, unused-ignore]
-                    if kind.__class__ is not str:
-                        kind = NO_TYPE
+                verdict = judge(value, checker, explain=False)
+                if verdict.verdict is valid_verdict:
+                    kind = verdict.label
                     count = valid.get(kind)
                     if count is None:
                         row = self._row_for(kind)
                         valid[row] = valid.get(row, 0) + 1
                     else:
                         valid[kind] = count + 1
+                elif verdict.verdict is malformed:
+                    self._malformed(source, position, verdict.reason)
                 else:
-                    self._invalid(source, position, value)
+                    self._invalid(source, position, verdict.value)
         finally:
             summary.kind = source.kind
             summary.valid = self.valid - before[0]
@@ -261,12 +251,12 @@ class Tally:
         else:
             self.not_listed += 1
 
-    def _malformed(self, source: Source, position: int, value: Malformed) -> None:
+    def _malformed(self, source: Source, position: int, reason: str) -> None:
         self.malformed += 1
         if self._wants_listing():
             place = source.place(position)
             failure = Failure(
-                source.name, place, position, source.unit, MALFORMED, None, reason=value.reason
+                source.name, place, position, source.unit, MALFORMED, None, reason=reason
             )
             self._list(failure)
         else:
