@@ -205,6 +205,8 @@ class Exchange:
     replies have come (counting from the start), or ``wait`` seconds later.
     ``wait_is_limit`` says whether running out of that time is a failure (the
     default wait behind ``-n``) or simply the end (an explicit ``--wait``).
+    ``linger`` keeps reading for the whole wait even once ``want`` replies have
+    come: ``replay --expect-same`` must see a reply beyond the recorded ones.
     """
 
     def __init__(
@@ -215,6 +217,7 @@ class Exchange:
         want: int | None,
         wait: float,
         wait_is_limit: bool,
+        linger: bool = False,
         before_block: Callable[[], None] | None = None,
     ) -> None:
         self.conversation = conversation
@@ -222,6 +225,7 @@ class Exchange:
         self.want = want
         self.wait = wait
         self.wait_is_limit = wait_is_limit
+        self.linger = linger
         self.before_block = before_block
         self.received = 0
         self.sent = 0
@@ -272,7 +276,7 @@ class Exchange:
             if self._done_sending.is_set():
                 if self._send_error is not None and self.conversation.ended is None:
                     raise self._send_error
-                if self.want is not None and self.received >= self.want:
+                if self.want is not None and self.received >= self.want and not self.linger:
                     return
                 assert self._sent_all_at is not None
                 remaining = self._sent_all_at + self.wait - time.monotonic()
