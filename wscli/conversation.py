@@ -89,13 +89,19 @@ class Conversation:
         self._thread: threading.Thread | None = None
 
     # -- lifecycle ---------------------------------------------------------------------
-    def open(self, sink: Callable[[Event], None]) -> None:
+    def open(
+        self, sink: Callable[[Event], None], on_open: Callable[[], None] | None = None
+    ) -> None:
         """Connect (failures raise here, classified) and start receiving into ``sink``.
 
-        ``sink`` runs on the receiver thread, once per frame and once at the end.
+        ``sink`` runs on the receiver thread, once per frame and once at the end;
+        ``on_open`` runs once connected, before it: "connected" is never shown
+        after a first message that followed the upgrade at once.
         """
         self._sink = sink
         self.stream.connect()
+        if on_open is not None:
+            on_open()
         self._thread = threading.Thread(target=self._receive, name="wscli-receive", daemon=True)
         self._thread.start()
 
