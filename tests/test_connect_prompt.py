@@ -141,6 +141,7 @@ def test_ctrl_d_closes_1000_and_keeps_history(
     assert (stats.ending, stats.close_code) == ("closed by client", 1000)
     history = next((tmp_path / "state").rglob("connect_history"))
     assert "remember me" in history.read_text()
+    assert history.stat().st_mode & 0o777 == 0o600  # typed lines can hold tokens
 
 
 @pytest.mark.slow

@@ -1,4 +1,5 @@
-"""``connect``'s terminal writer: every line a receiver writes is shown, in order (#17 item 8).
+"""``connect`` on a terminal: every line a receiver writes is shown, in order (#17 item 8);
+the history file is the user's alone (#17 item 15).
 
 prompt_toolkit's ``patch_stdout`` queued a write on the prompt's event loop and forgot it,
 so a session the server ended right after the upgrade sometimes lost its last message
@@ -9,12 +10,15 @@ another thread in the middle of a burst of writes, as the receiver does.
 from __future__ import annotations
 
 import io
+import os
+import stat
 import threading
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from wscli.interactive import AbovePrompt
+from wscli.interactive import AbovePrompt, history_file
 
 pytest.importorskip("prompt_toolkit")
 
@@ -85,3 +89,34 @@ def test_a_line_written_with_no_prompt_running_is_written_at_once() -> None:
         terminal = AbovePrompt(_session(pipe), out)
         terminal.write("wscli: server closed the connection: 1001\n")
     assert out.getvalue() == "wscli: server closed the connection: 1001\n"
+
+
+@pytest.fixture
+def umask_022() -> Any:
+    old = os.umask(0o022)
+    yield
+    os.umask(old)
+
+
+def test_the_history_file_is_created_0600_under_umask_022(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, umask_022: None
+) -> None:
+    """Typed lines can hold tokens: a new history file is readable by its owner only."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    path = history_file()
+    assert path is not None and path.exists()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_an_existing_history_file_open_to_others_is_tightened(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, umask_022: None
+) -> None:
+    """A history file an older wscli left 0644 becomes 0600; its lines stay."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    old = tmp_path / "state" / "wscli" / "connect_history"
+    old.parent.mkdir(parents=True)
+    old.write_text("\n# 2026-01-01\n+secret line\n")
+    old.chmod(0o644)
+    path = history_file()
+    assert path == old and stat.S_IMODE(old.stat().st_mode) == 0o600
+    assert "+secret line" in old.read_text()

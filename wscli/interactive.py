@@ -323,18 +323,30 @@ class PromptLoop:
         return True
 
 
+HISTORY_MODE = 0o600  # what was typed can hold tokens: for the user's eyes only
+
+
 def history_file() -> Path | None:
-    """``connect_history`` under the user's state directory, or None when unusable."""
+    """``connect_history`` under the user's state directory, or None when unusable.
+
+    Created 0600 whatever the umask, and an older one readable by others is
+    tightened: lines typed at the prompt can carry tokens and passwords.
+    """
+    import os
+    import stat
+
     try:
         from platformdirs import user_state_path
 
         folder = user_state_path("wscli", appauthor=False)
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / "connect_history"
-        path.touch(exist_ok=True)
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, HISTORY_MODE))
+        if stat.S_IMODE(path.stat().st_mode) & ~HISTORY_MODE:
+            path.chmod(HISTORY_MODE)
         return path
     except OSError:
-        return None
+        return None  # an unwritable or foreign file: the session keeps history in memory
 
 
 def _key_bindings() -> Any:
