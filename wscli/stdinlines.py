@@ -31,7 +31,8 @@ class StdinLines:
         self.limit = max(limit, 1)
         self._items: deque[bytes] = deque()
         self._bytes = 0
-        self._end: WscliError | None | bool = False  # False while reading; then None or an error
+        self._done = False  # the reading thread has ended
+        self._error: WscliError | None = None  # ... with this, after the lines it queued
         self._changed = threading.Condition()
 
     def start(self) -> None:
@@ -53,7 +54,7 @@ class StdinLines:
             end = BadUsage(f"cannot read stdin: {exc}")
         finally:
             with self._changed:
-                self._end = end
+                self._done, self._error = True, end
                 self._changed.notify_all()
 
     def _lines(self) -> Iterator[bytes]:
@@ -98,11 +99,11 @@ class StdinLines:
         """Each line as it comes; the input's error, if any, is raised after the last one."""
         while True:
             with self._changed:
-                while not self._items and self._end is False:
+                while not self._items and not self._done:
                     self._changed.wait()
                 if not self._items:
-                    if isinstance(self._end, WscliError):
-                        raise self._end
+                    if self._error is not None:
+                        raise self._error
                     return
                 line = self._items.popleft()
                 self._bytes -= len(line)
