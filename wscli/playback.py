@@ -20,7 +20,13 @@ from dataclasses import dataclass, field
 
 from wscli.errors import BadUsage
 from wscli.frames import OP_BINARY, OP_CLOSE, OP_TEXT
-from wscli.recording import ProblemSink, RecordedFrame, RecordingProblem, read_recording
+from wscli.recording import (
+    MAX_FRAME_TIME,
+    ProblemSink,
+    RecordedFrame,
+    RecordingProblem,
+    read_recording,
+)
 
 MAX_PROBLEMS_SHOWN = 10
 
@@ -77,7 +83,8 @@ class ReplayPlan:
             if began is None:
                 began, first_t = clock(), frame.t
             elif not self.no_delay:
-                due = began + (frame.t - first_t) / speed
+                # Bounded like the frame times: a tiny --speed must not overflow a sleep.
+                due = began + min((frame.t - first_t) / speed, MAX_FRAME_TIME)
                 if due > clock():
                     waiter(due)
             yield frame

@@ -27,6 +27,10 @@ FORMAT_VERSION = 1
 # --max-size) is about 86 MiB of base64. A longer line is damaged, not buffered.
 MAX_LINE = 256 * 1024 * 1024
 SKIP_CHUNK = 1024 * 1024  # how the rest of an over-long line is read past
+# The latest frame time a recording may hold, in seconds (about 31 years). A larger
+# one (1e300, or 1e999 which JSON reads as infinity) cannot be waited for: sleeping
+# that long overflows the platform's time_t, so the up-front check names the line.
+MAX_FRAME_TIME = 1e9
 
 
 def rfc3339_now() -> str:
@@ -304,6 +308,14 @@ def decode_frame(number: int, record: dict[str, Any]) -> RecordedFrame:
     t = record.get("t")
     if not isinstance(t, (int, float)) or isinstance(t, bool) or not t >= 0:
         raise ValueError(f"frame without a valid time 't' ({t!r})")
+    if not t <= MAX_FRAME_TIME:  # also infinity; compared before float() of a huge int
+        digits = str(t)
+        shown = f"{t:.6g}" if isinstance(t, float) else digits
+        if len(shown) > 20:  # an integer of 400 digits
+            shown = f"{digits[:12]}... ({len(digits)} digits)"
+        raise ValueError(
+            f"frame time 't' {shown} is out of range (at most {MAX_FRAME_TIME:g} seconds)"
+        )
     direction = record.get("dir")
     if direction not in ("in", "out"):
         raise ValueError(f'frame \'dir\' must be "in" or "out", got {direction!r}')

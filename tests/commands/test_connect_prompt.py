@@ -141,6 +141,7 @@ def test_ctrl_d_closes_1000_and_keeps_history(
     assert (stats.ending, stats.close_code) == ("closed by client", 1000)
     history = next((tmp_path / "state").rglob("connect_history"))
     assert "remember me" in history.read_text()
+    assert history.stat().st_mode & 0o777 == 0o600  # typed lines can hold tokens
 
 
 @pytest.mark.slow
@@ -171,8 +172,14 @@ def test_abnormal_drop_exits_8(serve: Serve, prompt: Callable[..., Any]) -> None
 
 
 def test_server_close_prints_code_and_reason(serve: Serve, prompt: Callable[..., Any]) -> None:
-    """A close from the server prints its code and reason and ends the session."""
+    """A close right after the upgrade still prints the last message, then code and reason.
+
+    It flaked about once in 15 under load (#17 item 8): the prompt ended while
+    patch_stdout's write of both lines was still queued on its closing event loop.
+    """
     server = serve(close_after=1, close_code=1001, close_reason="maintenance", rate=10.0)
     child = prompt(server.url, wait_ready=False)
-    child.expect("1001")
-    assert finish(child) in (0, 8)
+    child.expect("text  {")
+    child.expect("server closed the connection: 1001")
+    child.expect("maintenance")
+    assert finish(child) == 0

@@ -338,19 +338,33 @@ def _change_reply(path: Path, old: str, new: str) -> Path:
 def test_to_expect_same_passes_against_the_same_server(serve: Serve, tmp_path: Path) -> None:
     """--to sends the recorded frames and the replies match the recorded ones."""
     server, path = _session(serve, tmp_path)
-    result = run_wscli("replay", str(path), "--to", server.url, "--expect-same", "-o", "jsonl")
+    result = run_wscli(
+        "replay", str(path), "--to", server.url, "--expect-same", "--wait", "1", "-o", "jsonl"
+    )
     assert [o["data"]["text"] for o in result.json_lines] == ['{"value": 75.5}', "two"]
     assert "2 replies match" in result.stderr
 
 
-def test_to_expect_same_shows_a_path_level_diff(serve: Serve, tmp_path: Path) -> None:
-    """A changed field fails with `#N /path: old → new`; --ignore on it passes."""
-    server, path = _session(serve, tmp_path)
-    changed = _change_reply(path, '"two"', '"three"')
-    result = run_wscli("replay", str(changed), "--to", server.url, "--expect-same", expect=1)
-    assert '#2 /data/text: "three" → "two"' in result.stderr
-    assert result.stderr.strip().splitlines()[-1].startswith("wscli: error: 1 difference")
-    run_wscli("replay", str(changed), "--to", server.url, "--expect-same", "--ignore", "data.text")
+def test_to_expect_same_fails_on_an_extra_reply_at_the_end(serve: Serve, tmp_path: Path) -> None:
+    """A reply after the last recorded one (within --wait) is a difference, as mid-recording.
+
+    The target plays two messages, 0.5 s apart; the recording expects only the first.
+    """
+    from wscli.playback import ReplayPlan
+
+    streamed = write_recording(
+        tmp_path / "target.jsonl", [text_frame(0.0, reading(1)), text_frame(0.5, reading(2))]
+    )
+    server = serve(replay=ReplayPlan(str(streamed)))
+    path = write_recording(
+        tmp_path / "session.jsonl",
+        [text_frame(0.0, "hi", direction="out"), text_frame(0.01, reading(1))],
+    )
+    result = run_wscli(
+        "replay", str(path), "--to", server.url, "--expect-same", "--wait", "2", expect=1
+    )
+    assert "#2 unexpected reply" in result.stderr
+    assert "replies match" not in result.stderr
 
 
 def test_to_reports_missing_replies(serve: Serve, tmp_path: Path) -> None:

@@ -175,6 +175,31 @@ def test_300_mb_on_stdin_stays_bounded(head: bytes, expected: str) -> None:
     assert b"1 malformed" in out
 
 
+@pytest.mark.slow
+def test_connect_bounds_a_300_mb_stdin_line_by_max_size(tmp_path: Path, serve: Any) -> None:
+    """A line without a newline is read up to --max-size, then exit 2 in one line.
+
+    It was held whole (about 6x its size): MemoryError on the stdin thread under
+    the cap, then a session that hung past --wait (#17 item 17).
+    """
+    server = serve(echo=True)
+    big = tmp_path / "one-line"
+    with big.open("wb") as handle:
+        handle.write(b"first\n")
+        handle.truncate(300 << 20)  # sparse: 300 MB of NULs and no newline, no disk used
+    with big.open("rb") as stdin:
+        proc, peak_kb = run_measured(
+            "connect", server.url, "--wait", "5", "-o", "jsonl", stdin=stdin, timeout=30
+        )
+    assert proc.returncode == 2, proc.stderr
+    (line,) = proc.stderr.splitlines()
+    assert line.startswith("wscli: error: stdin line 2 is longer than --max-size (16.0 MiB)")
+    assert "the rest of stdin was not read" in line
+    assert peak_kb < PEAK_RSS_LIMIT_KB
+    (stats,) = server.wait_for_connections(1, unit(5))
+    assert stats.received == 1  # "first" went out; nothing of the long line did
+
+
 def test_max_size_bounds_one_document() -> None:
     """A JSON document larger than --max-size is malformed with that reason."""
     data = b'{"type": "error",\n "data": {"message": "' + b"y" * 300_000 + b'"}}\n'

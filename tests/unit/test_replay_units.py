@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.cli import run_cli
 from wscli.errors import BadUsage
 from wscli.frames import OP_BINARY, OP_CLOSE, OP_TEXT
 from wscli.playback import ReplayPlan, check_recording
@@ -59,6 +60,9 @@ def test_frames_stream_in_order_with_line_numbers(tmp_path: Path) -> None:
         ({"t": 1, "dir": "in", "op": "shout", "text": "x"}, "unknown frame 'op'"),
         ({"t": 1, "dir": "in", "op": "binary", "b64": "!!"}, "not base64"),
         ({"t": 1, "dir": "in", "op": "text", "text": 5}, "must be a string"),
+        ('{"t": 1e300, "dir": "in", "op": "text", "text": "x"}', "'t' 1e+300 is out of range"),
+        ('{"t": 1e999, "dir": "in", "op": "text", "text": "x"}', "'t' inf is out of range"),
+        ('{"t": 1' + "0" * 400 + ', "dir": "in", "op": "close"}', "(401 digits) is out of"),
     ],
 )
 def test_a_bad_line_is_named(tmp_path: Path, bad: Any, words: str) -> None:
@@ -434,3 +438,26 @@ def test_frame_record_rounds_time_to_microseconds_and_names_unknown_opcodes() ->
     record = frame_record(1.23456789, "in", 0x3, b"")
     assert record["t"] == 1.234568
     assert record["op"] == "3"
+
+
+@pytest.mark.parametrize("t", ["1e300", "1e999", "1" + "0" * 400])
+def test_a_frame_time_out_of_range_is_exit_2_naming_the_line(tmp_path: Path, t: str) -> None:
+    """A frame time no sleep can reach is found by the up-front check: exit 2, not a crash."""
+    path = write(tmp_path / "rec.jsonl", frame(0, "ok"), f'{{"t": {t}, "dir": "in", "op": "text"}}')
+    result = run_cli("replay", str(path), expect=2)
+    assert "line 3: frame time 't'" in result.stderr and "out of range" in result.stderr
+    assert result.stdout == "" and "bug in wscli" not in result.stderr
+
+
+def test_a_tiny_speed_never_asks_for_a_wait_longer_than_the_largest_frame_time(
+    tmp_path: Path,
+) -> None:
+    """--speed 1e-300 makes a 1 s gap 1e300 s: the wait is bounded, so no sleep overflows."""
+    from wscli.recording import MAX_FRAME_TIME
+
+    path = write(tmp_path / "rec.jsonl", frame(0, "a"), frame(1, "b"))
+    deadlines: list[float] = []
+    plan = ReplayPlan(str(path), speed=1e-300)
+    frames = list(plan.timed(wait=deadlines.append, clock=lambda: 100.0))
+    assert [f.payload for f in frames] == [b"a", b"b"]
+    assert deadlines == [100.0 + MAX_FRAME_TIME]

@@ -8,12 +8,10 @@ prints messages.
 
 from __future__ import annotations
 
-import queue
 import sys
-import threading
 from collections.abc import Iterator
 from contextlib import ExitStack
-from typing import IO, TYPE_CHECKING
+from typing import TYPE_CHECKING
 
 import click
 
@@ -30,10 +28,10 @@ from wscli.output.terminal import MODE_ALIASES, MODES
 if TYPE_CHECKING:
     from wscli.recording import RecordingWriter
     from wscli.session.expect import Expectation
+    from wscli.session.stdinlines import StdinLines
 
 DEFAULT_WAIT = 1.0  # seconds to wait for replies after the input ends, without -n
 DEFAULT_WAIT_FOR_COUNT = 10.0  # with -n and no --wait: then exit 7
-STDIN_QUEUE = 10_000  # lines read ahead of the connection; the pipe waits beyond
 
 
 @click.command(cls=GroupedCommand, epilog=EXIT_CODE_HELP)
@@ -178,10 +176,13 @@ def _run_scripted(
     from wscli.output.terminal import Output
     from wscli.session.expect import CheckedSource, Findings, preview
     from wscli.session.render import MessageRenderer
+    from wscli.session.stdinlines import StdinLines
     from wscli.session.tailing import TailRun
+    from wscli.validate.lines import DEFAULT_LIMIT
 
     lines = (
-        _StdinLines(sys.stdin)
+        # A line is one frame: --max-size bounds it (64 MiB when frames are unbounded).
+        StdinLines(sys.stdin, conn.max_size or DEFAULT_LIMIT)
         if sys.stdin is not None and not (sends and _isatty(sys.stdin))
         else None
     )
@@ -226,44 +227,12 @@ def _run_scripted(
         raise CheckFailed(findings.lines[0], where=conn.where)
 
 
-def _outgoing(sends: tuple[str, ...], lines: _StdinLines | None) -> Iterator[tuple[int, bytes]]:
+def _outgoing(sends: tuple[str, ...], lines: StdinLines | None) -> Iterator[tuple[int, bytes]]:
     for text in sends:
         yield OP_TEXT, text.encode("utf-8")
     if lines is not None:
         for line in lines:
             yield OP_TEXT, line
-
-
-class _StdinLines:
-    """Reads stdin on a thread from the start, so lines typed or piped before the
-    handshake completes wait in a queue instead of being lost."""
-
-    def __init__(self, stream: IO[str]) -> None:
-        self.stream = stream
-        self.lines: queue.Queue[bytes | BaseException] = queue.Queue(STDIN_QUEUE)
-
-    def start(self) -> None:
-        threading.Thread(target=self._read, name="wscli-stdin", daemon=True).start()
-
-    def _read(self) -> None:
-        try:
-            source = getattr(self.stream, "buffer", None)
-            for raw in source if source is not None else self.stream:
-                line = raw if isinstance(raw, bytes) else raw.encode("utf-8", "replace")
-                line = line.rstrip(b"\n").rstrip(b"\r")
-                self.lines.put(line.decode("utf-8", "replace").encode("utf-8"))
-        except (OSError, ValueError) as exc:
-            self.lines.put(exc)
-        self.lines.put(EOFError())
-
-    def __iter__(self) -> Iterator[bytes]:
-        while True:
-            item = self.lines.get()
-            if isinstance(item, EOFError):
-                return
-            if isinstance(item, BaseException):
-                raise BadUsage(f"cannot read stdin: {item}")
-            yield item
 
 
 def _isatty(stream: object) -> bool:

@@ -84,7 +84,7 @@ DEFAULT_REPLY_WAIT = 5.0
     default=DEFAULT_REPLY_WAIT,
     show_default=True,
     metavar="SECONDS",
-    help="--to: wait this long for missing replies after the last frame.",
+    help="--to: wait this long for replies after the last frame (all of it with --expect-same).",
 )
 @view_options
 @connection_params(without_url=True)
@@ -308,6 +308,7 @@ def _send_to(
         want=want,
         wait=wait,
         wait_is_limit=False,
+        linger=expect_same,  # a reply beyond the recorded ones is a difference too
         before_block=run.output.flush,
     )
     findings = Findings()

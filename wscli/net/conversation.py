@@ -90,13 +90,19 @@ class Conversation:
         self._thread: threading.Thread | None = None
 
     # -- lifecycle ---------------------------------------------------------------------
-    def open(self, sink: Callable[[Event], None]) -> None:
+    def open(
+        self, sink: Callable[[Event], None], on_open: Callable[[], None] | None = None
+    ) -> None:
         """Connect (failures raise here, classified) and start receiving into ``sink``.
 
-        ``sink`` runs on the receiver thread, once per frame and once at the end.
+        ``sink`` runs on the receiver thread, once per frame and once at the end;
+        ``on_open`` runs once connected, before it: "connected" is never shown
+        after a first message that followed the upgrade at once.
         """
         self._sink = sink
         self.stream.connect()
+        if on_open is not None:
+            on_open()
         self._thread = threading.Thread(target=self._receive, name="wscli-receive", daemon=True)
         self._thread.start()
 
@@ -206,6 +212,8 @@ class Exchange:
     replies have come (counting from the start), or ``wait`` seconds later.
     ``wait_is_limit`` says whether running out of that time is a failure (the
     default wait behind ``-n``) or simply the end (an explicit ``--wait``).
+    ``linger`` keeps reading for the whole wait even once ``want`` replies have
+    come: ``replay --expect-same`` must see a reply beyond the recorded ones.
     """
 
     def __init__(
@@ -216,6 +224,7 @@ class Exchange:
         want: int | None,
         wait: float,
         wait_is_limit: bool,
+        linger: bool = False,
         before_block: Callable[[], None] | None = None,
     ) -> None:
         self.conversation = conversation
@@ -223,6 +232,7 @@ class Exchange:
         self.want = want
         self.wait = wait
         self.wait_is_limit = wait_is_limit
+        self.linger = linger
         self.before_block = before_block
         self.received = 0
         self.sent = 0
@@ -273,7 +283,7 @@ class Exchange:
             if self._done_sending.is_set():
                 if self._send_error is not None and self.conversation.ended is None:
                     raise self._send_error
-                if self.want is not None and self.received >= self.want:
+                if self.want is not None and self.received >= self.want and not self.linger:
                     return
                 assert self._sent_all_at is not None
                 remaining = self._sent_all_at + self.wait - time.monotonic()

@@ -1,19 +1,20 @@
 """``wscli connect`` on a terminal: a prompt at the bottom, frames printed above it.
 
 The only module that imports prompt_toolkit, and only inside functions, so
-``--help`` and scripted use never pay for it. ``patch_stdout`` makes every
-``print`` from the receiver thread draw above the prompt, so a half-typed line
-is redrawn intact after each frame instead of being garbled.
+``--help`` and scripted use never pay for it. :class:`AbovePrompt` draws every
+line from the receiver thread above the prompt, so a half-typed line is redrawn
+intact after each frame instead of being garbled, and no line is ever dropped.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import click
 
@@ -39,21 +40,90 @@ HELP = """\
   Ctrl-C clears the line; at an empty prompt it quits."""
 
 
+class AbovePrompt:
+    """The terminal's lines, drawn above a running prompt and never dropped.
+
+    prompt_toolkit's ``patch_stdout`` hands each write to the running prompt's
+    event loop and forgets it. When the prompt ends at that moment (the receiver
+    ends it as soon as the server closes, which can be right after the upgrade),
+    the loop closes with the write still queued, and the session's last message
+    and its close line are lost. Here a line leaves the queue only in the act of
+    being written: inside the prompt's loop (``run_in_terminal``) while a prompt
+    runs, directly otherwise, and the prompt thread writes whatever is left
+    whenever a prompt ends (:meth:`flush`).
+    """
+
+    def __init__(self, session: PromptSession[str], stream: IO[str]) -> None:
+        self.session = session
+        self.stream = stream
+        self._pending: list[str] = []
+        self._lock = threading.Lock()
+        self._scheduled = False  # a run_in_terminal is on its way (touched in the loop only)
+
+    def write(self, text: str) -> None:
+        """Queue ``text``, then have it written now; safe from any thread."""
+        with self._lock:
+            self._pending.append(text)
+        app = self.session.app
+        loop = app.loop
+        if app.is_running and loop is not None:
+            try:
+                loop.call_soon_threadsafe(self._flush_in_prompt)
+            except RuntimeError:  # that prompt's loop closed meanwhile: write it here
+                pass
+            else:
+                return  # written in the loop, or by flush() once that prompt ends
+        self.flush()
+
+    def flush(self) -> None:
+        """Write every queued line, in order (any thread; in the loop, inside run_in_terminal)."""
+        with self._lock:
+            text = "".join(self._pending)
+            self._pending.clear()
+            if text:
+                try:
+                    self.stream.write(text)
+                    self.stream.flush()
+                except (BrokenPipeError, ValueError):
+                    pass  # the terminal is gone: nothing left to show it to
+
+    def prompt_started(self) -> None:
+        """``pre_run`` of every prompt: a run_in_terminal of an earlier loop is void."""
+        self._scheduled = False
+        self._flush_in_prompt()
+
+    def _flush_in_prompt(self) -> None:
+        """In the prompt's loop: erase the prompt, write the queue, redraw the prompt."""
+        if self._scheduled or not self._pending:
+            return
+        import asyncio
+
+        from prompt_toolkit.application import run_in_terminal
+
+        self._scheduled = True
+        done = asyncio.ensure_future(run_in_terminal(self.flush))
+        done.add_done_callback(self._unscheduled)
+
+    def _unscheduled(self, _: object) -> None:
+        self._scheduled = False
+
+
 class FramePrinter:
     """One line (or an indented block with ``--pretty``) per frame: time, direction, opcode."""
 
-    def __init__(self, *, pretty: bool, color: bool, emoji: bool) -> None:
+    def __init__(
+        self, *, pretty: bool, color: bool, emoji: bool, write: Callable[[str], None]
+    ) -> None:
         self.pretty = pretty
         self.color = color
         self.marks = {"in": "📥", "out": "📤"} if emoji else {"in": "<", "out": ">"}
+        self.write = write
 
     def _dim(self, text: str) -> str:
         return f"\x1b[2m{text}\x1b[0m" if self.color else text
 
     def line(self, text: str) -> None:
-        """Write through whatever ``sys.stdout`` is now: the prompt's proxy when patched."""
-        sys.stdout.write(text + "\n")
-        sys.stdout.flush()
+        self.write(text + "\n")
 
     def frame(self, direction: str, opcode: int, payload: bytes) -> None:
         stamp = time.strftime("%H:%M:%S") + f".{int(time.time() * 1000) % 1000:03d}"
@@ -86,11 +156,13 @@ class PromptLoop:
         conversation: Conversation,
         printer: FramePrinter,
         session: PromptSession[str],
+        terminal: AbovePrompt,
         max_size: int | None,
     ) -> None:
         self.conversation = conversation
         self.printer = printer
         self.session = session
+        self.terminal = terminal
         self.max_size = max_size
         self.pings = 0
         self.commands: dict[str, Callable[[str], bool]] = {
@@ -123,7 +195,10 @@ class PromptLoop:
         app = self.session.app
         loop = app.loop
         if app.is_running and loop is not None:
-            loop.call_soon_threadsafe(self._exit_prompt)
+            try:
+                loop.call_soon_threadsafe(self._exit_prompt)
+            except RuntimeError:
+                pass  # that prompt's loop closed meanwhile; the next one sees ``ended``
 
     def _exit_prompt(self) -> None:
         app = self.session.app
@@ -136,7 +211,10 @@ class PromptLoop:
         conversation = self.conversation
         while conversation.ended is None:
             try:
-                line = self.session.prompt("> ", pre_run=self._exit_if_ended)
+                try:
+                    line = self.session.prompt("> ", pre_run=self._prompt_started)
+                finally:
+                    self.terminal.flush()  # what that prompt's loop had no time to write
             except EOFError:
                 conversation.close(1000)
                 break
@@ -148,7 +226,8 @@ class PromptLoop:
             if not self.handle(line):
                 break
 
-    def _exit_if_ended(self) -> None:
+    def _prompt_started(self) -> None:
+        self.terminal.prompt_started()
         if self.conversation.ended is not None:
             self._exit_prompt()
 
@@ -244,18 +323,30 @@ class PromptLoop:
         return True
 
 
+HISTORY_MODE = 0o600  # what was typed can hold tokens: for the user's eyes only
+
+
 def history_file() -> Path | None:
-    """``connect_history`` under the user's state directory, or None when unusable."""
+    """``connect_history`` under the user's state directory, or None when unusable.
+
+    Created 0600 whatever the umask, and an older one readable by others is
+    tightened: lines typed at the prompt can carry tokens and passwords.
+    """
+    import os
+    import stat
+
     try:
         from platformdirs import user_state_path
 
         folder = user_state_path("wscli", appauthor=False)
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / "connect_history"
-        path.touch(exist_ok=True)
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, HISTORY_MODE))
+        if stat.S_IMODE(path.stat().st_mode) & ~HISTORY_MODE:
+            path.chmod(HISTORY_MODE)
         return path
     except OSError:
-        return None
+        return None  # an unwritable or foreign file: the session keeps history in memory
 
 
 def _key_bindings() -> Any:
@@ -289,27 +380,29 @@ def run_interactive(
 
     from prompt_toolkit import PromptSession
     from prompt_toolkit.history import FileHistory, History, InMemoryHistory
-    from prompt_toolkit.patch_stdout import patch_stdout
 
     no_color = color == "never" or bool(os.environ.get("NO_COLOR"))
-    printer = FramePrinter(pretty=pretty, color=not no_color, emoji=True)
     path = history_file() if history else None
     store: History = FileHistory(str(path)) if path is not None else InMemoryHistory()
     session: PromptSession[str] = PromptSession(history=store, key_bindings=_key_bindings())
+    terminal = AbovePrompt(session, sys.stdout)
+    printer = FramePrinter(pretty=pretty, color=not no_color, emoji=True, write=terminal.write)
     conversation = Conversation(conn, tap, recorder=recorder)
-    loop = PromptLoop(conversation, printer, session, conn.max_size)
+    loop = PromptLoop(conversation, printer, session, terminal, conn.max_size)
     conversation.on_pong = loop.on_pong
     try:
-        with patch_stdout(raw=True):
-            conversation.open(loop.on_event)
-            printer.note(
+        conversation.open(
+            loop.on_event,
+            on_open=lambda: printer.note(
                 f"connected to {tap.redactor.url(conn.url)} (/help for commands, Ctrl-D to close)"
-            )
-            loop.run()
-            # The receiver prints how the session ended; let it finish inside the patch.
-            conversation.finished.wait(CLOSE_WAIT)
+            ),
+        )
+        loop.run()
+        # The receiver prints how the session ended (its sink runs before ``finished``).
+        conversation.finished.wait(CLOSE_WAIT)
     finally:
         conversation.shutdown()
+        terminal.flush()
     ended = conversation.ended
     if ended is not None and ended.error is not None and not ended.by_us:
         raise ended.error
