@@ -173,6 +173,8 @@ def classify(exc: BaseException, options: ConnectOptions) -> WscliError:
     error = _classify_proxy(exc, options, proxy) if proxy is not None else None
     if error is None:
         error = _classify(exc, options)
+        if proxy is None and _tls_behind_plain_upgrade(exc, options):
+            error = tls_port_error(options.where, options.url)
     # Server text (a body echoing the query string, a close reason) can carry our
     # own credentials back: hide every one these options know of.
     secrets = options.secrets()
@@ -180,6 +182,29 @@ def classify(exc: BaseException, options: ConnectOptions) -> WscliError:
     if error.hint:
         error.hint = redact_text(error.hint, secrets)
     return error
+
+
+def _tls_behind_plain_upgrade(exc: BaseException, options: ConnectOptions) -> bool:
+    """A ``ws://`` upgrade the server closed unanswered, on a port that speaks TLS.
+
+    A TLS server hangs up on the plain ``GET`` without a word; a second short
+    connection that completes a TLS handshake tells that apart from a server that
+    just closed. The verdict is then ``probe``'s: a TLS failure (exit 5), not a lost
+    connection (8), in every command (issue 17 item 7).
+    """
+    from wscli.handshake import UpgradeUnanswered
+
+    if not isinstance(exc, UpgradeUnanswered) or options.url.lower().startswith("wss"):
+        return False
+    from wscli.tls_inspect import speaks_tls
+
+    parts = urlsplit(options.url)
+    try:
+        port = parts.port or 80
+    except ValueError:
+        return False
+    host = parts.hostname or ""
+    return bool(host) and speaks_tls((host, port), host)
 
 
 def _classify(exc: BaseException, options: ConnectOptions) -> WscliError:
@@ -613,10 +638,11 @@ def plain_port_error(where: str, *, scheme: str) -> TLSFailure:
     )
 
 
-def tls_port_error(where: str) -> TLSFailure:
-    """A plain ws:// upgrade was sent to a port that speaks TLS."""
+def tls_port_error(where: str, url: str | None = None) -> TLSFailure:
+    """A plain ws:// upgrade was sent to a port that speaks TLS (``url``: the one given)."""
+    target = f"try {swap_scheme(url, 'wss')}" if url else "use wss:// for this port"
     return TLSFailure(
         "the port speaks TLS, but the URL is ws://",
         where=where,
-        hint="use wss:// for this port (add --cacert FILE for a private CA)",
+        hint=f"{target} (add --cacert FILE for a private CA)",
     )

@@ -17,6 +17,7 @@ from wscli.errors import CheckFailed, WscliError, interrupt_status
 from wscli.filters import MessageFilter
 from wscli.frames import OP_TEXT, describe_close
 from wscli.messages import Malformed, parse_json
+from wscli.outfiles import ReportFiles
 from wscli.output import Output
 from wscli.render import MessageRenderer, StreamStats, host_port, print_stats_table
 from wscli.stream import ServerClosed, StreamEvent
@@ -88,6 +89,7 @@ class TailRun:
         self.stats = StreamStats()
         self.recorder: RecordingWriter | None = None
         self.stats_json: str | None = None  # --stats-json FILE
+        self.reports = ReportFiles()
         self.pretty = renderer.mode == "pretty"
 
     def on_event(self, event: StreamEvent) -> None:
@@ -116,8 +118,29 @@ class TailRun:
 
         Every ending prints its summary: the count or deadline reached, a close,
         an error, Ctrl-C or SIGTERM (130/143), and a closed stdout (`| head`, exit 0).
-        With ``--validate`` any invalid or malformed message makes the exit 1.
+        With ``--validate`` any invalid or malformed message makes the exit 1. A
+        ``--stats-json`` that could not be written fails the run (exit 2).
         """
+        try:
+            self._execute(stream, duration=duration)
+        except click.exceptions.Exit:  # 130/143: the signal's code stays
+            self.reports.signalled(self.output.note)
+            raise
+        except WscliError as exc:
+            error = self.reports.ending(exc, self.output.note) or exc
+            if error is exc:
+                raise
+            raise error from None
+        except BrokenPipeError:
+            unwritten = self.reports.ending(None, self.output.note)
+            if unwritten is None:
+                raise
+            raise unwritten from None
+        unwritten = self.reports.ending(None, self.output.note)
+        if unwritten is not None:
+            raise unwritten
+
+    def _execute(self, stream: FrameSource, *, duration: float | None) -> None:
         try:
             self._connect(stream)
             if self.recorder is not None:
@@ -188,13 +211,9 @@ class TailRun:
         """``--stats-json``: the table's fields, written atomically on every ending."""
         import json
 
-        from wscli.outfiles import write_atomic
-
         document = {**self.stats.as_dict(utc=self.output.clock.utc), "interrupted": interrupted}
-        try:
-            write_atomic(self.stats_json or "", json.dumps(document, indent=2).encode() + b"\n")
-        except WscliError as exc:
-            self.output.note(exc.one_line())
+        data = json.dumps(document, indent=2).encode() + b"\n"
+        self.reports.write(self.stats_json or "", data, option="--stats-json")
 
     def _verdict(self, stream: FrameSource) -> None:
         """``--validate``: exit 1 with the counts in one line if any message failed."""
