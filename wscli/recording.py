@@ -178,9 +178,13 @@ class Recording:
             if "event" in obj or is_recording_header(obj):
                 continue  # events carry no frame; a second header starts a concatenation
             try:
-                yield decode_frame(number, obj)
+                frame = decode_frame(number, obj)
             except ValueError as exc:
                 _problem(self.path, RecordingProblem(number, str(exc)), on_problem)
+                continue
+            del obj  # the decoded payload is the one copy kept while the frame is played
+            yield frame
+            del frame
 
 
 def is_recording_header(obj: object) -> bool:
@@ -205,14 +209,18 @@ def iter_records(path: str | Path) -> Iterator[tuple[int, dict[str, Any] | None,
                     pass
                 yield number, None, ""
                 continue
-            if not raw.strip():
+            if raw.isspace():  # not raw.strip(): that copies a huge line whole
                 continue
             try:
                 obj = json.loads(raw)
             except (ValueError, RecursionError):
                 yield number, None, raw
                 continue
-            yield number, obj if isinstance(obj, dict) else None, raw
+            # No reference to the line is kept while suspended: a 200 MB line must not
+            # live on beside its decoded payload (issue 17 item 21).
+            item = [(number, obj if isinstance(obj, dict) else None, raw)]
+            del raw, obj
+            yield item.pop()
 
 
 def read_recording(path: str | Path, *, on_problem: ProblemSink | None = None) -> Recording:
@@ -269,7 +277,11 @@ def _good_lines(
 ) -> Iterator[tuple[int, dict[str, Any]]]:
     for number, obj, raw in records:
         if obj is not None:
-            yield number, obj
+            # Only a damaged line's text is needed; a good one may be huge, and this
+            # frame must hold neither it nor its object while suspended.
+            item = [(number, obj)]
+            del raw, obj
+            yield item.pop()
             continue
         if not raw:
             message = f"line longer than {MAX_LINE // (1024 * 1024)} MiB"
