@@ -37,6 +37,15 @@ def error_lines(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if line.startswith("wscli: error: ")]
 
 
+def wait_streaming(server: Any, clients: int) -> None:
+    """Until ``clients`` connections are open (wait_for_connections waits for them to end)."""
+    deadline = time.monotonic() + unit(30)
+    while len(server.connections) < clients and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(server.connections) >= clients
+    time.sleep(unit(0.3))  # messages are flowing
+
+
 # -- verdicts ---------------------------------------------------------------------------------
 
 
@@ -120,8 +129,7 @@ def test_a_signal_is_named_in_json_junit_and_stderr(
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
-        server.wait_for_connections(2, unit(30))
-        time.sleep(unit(0.3))
+        wait_streaming(server, 2)
         proc.send_signal(signum)
         out, err = proc.communicate(timeout=unit(30))
     finally:
@@ -275,3 +283,52 @@ def test_a_worker_without_master_says_so_and_gives_up(free_port: int) -> None:
     assert f"waiting for the master at 127.0.0.1:{free_port} (up to 1 s" in result.stderr
     (line,) = error_lines(result.stderr)
     assert "no master answered within 1 s" in line and "--master-wait" in line
+
+
+# -- the same rule in every command that writes a report --------------------------------------
+
+
+@pytest.mark.slow
+def test_validate_terminated_names_the_report_it_could_not_write(serve: Any) -> None:
+    """SIGTERM keeps 143, and a --junit on a full disk still gets its line (it was silent)."""
+    import signal
+
+    server = serve(rate=20.0)
+    proc = subprocess.Popen(
+        [wscli_executable(), "validate", server.url, "-n", "100000", "--junit", "/dev/full"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=clean_env(),
+    )
+    try:
+        wait_streaming(server, 1)
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=unit(30))
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 143, err
+    assert "wscli: error: cannot write to --junit /dev/full: no space left on device" in err
+
+
+def test_probe_keeps_the_connection_code_and_names_the_unwritten_report(free_port: int) -> None:
+    """Refused (3) stays 3 with a JUnit on a full disk; both lines are shown (it said 2)."""
+    url = f"ws://127.0.0.1:{free_port}/"
+    result = run_wscli("probe", url, "--junit", "/dev/full", expect=3)
+    lines = error_lines(result.stderr)
+    assert len(lines) == 2, result.stderr
+    assert lines[0].startswith("wscli: error: cannot write to --junit /dev/full")
+    assert lines[1].startswith("wscli: error: connection refused")
+
+
+def test_probe_pass_with_an_unwritten_report_is_exit_2(serve: Any) -> None:
+    """A healthy server, a JUnit that cannot be written: exit 2 naming the file."""
+    server = serve(rate=20.0)
+    result = run_wscli("probe", server.url, "--junit", "/dev/full", expect=2)
+    assert error_lines(result.stderr) == [
+        "wscli: error: cannot write to --junit /dev/full: no space left on device:"
+        " free some space or write somewhere else"
+    ]
