@@ -332,3 +332,11 @@ def test_probe_pass_with_an_unwritten_report_is_exit_2(serve: Any) -> None:
         "wscli: error: cannot write to --junit /dev/full: no space left on device:"
         " free some space or write somewhere else"
     ]
+
+
+def test_a_tap_file_on_a_full_disk_is_named_as_given(serve: Any) -> None:
+    """`--tap /dev/full` says --tap, not "recording": the user finds the option they gave."""
+    server = serve(rate=20.0)
+    result = run_wscli("tail", server.url, "-n", "2", "--tap", "/dev/full", expect=2)
+    (line,) = error_lines(result.stderr)
+    assert line.startswith("wscli: error: cannot write to --tap /dev/full: no space left")

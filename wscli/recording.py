@@ -70,7 +70,12 @@ class RecordingWriter:
     """
 
     def __init__(
-        self, path: str | Path, url: str, *, redact: Callable[[str], str] = redact_url
+        self,
+        path: str | Path,
+        url: str,
+        *,
+        redact: Callable[[str], str] = redact_url,
+        label: str | None = None,
     ) -> None:
         # Every URL written (header, ``connect`` events) goes through ``redact``: the
         # tap's redactor (which knows --token and honours --no-redact), else the
@@ -78,10 +83,12 @@ class RecordingWriter:
         self._redact = redact
         url = redact(url)
         self.path = str(path)
+        # How a write failure names the file: as the user gave it (``--tap FILE``).
+        self.label = label or f"recording {path}"
         try:
             self._file: IO[str] = open(path, "w", encoding="utf-8", buffering=1)  # noqa: SIM115
         except OSError as exc:
-            raise write_failed(f"recording {path}", exc) from exc
+            raise write_failed(self.label, exc) from exc
         self._start = time.monotonic()
         self._failed = False
         header = {FORMAT_NAME: FORMAT_VALUE, "version": FORMAT_VERSION, "url": url}
@@ -101,7 +108,7 @@ class RecordingWriter:
         except OSError as exc:
             self._failed = True
             raise write_failed(
-                f"recording {self.path}",
+                self.label,
                 exc,
                 hint="free some space or record somewhere else; lines so far are kept",
             ) from exc
@@ -122,7 +129,7 @@ class RecordingWriter:
             self._file.close()
         except OSError as exc:
             if not self._failed:  # the first failure was already reported
-                raise write_failed(f"recording {self.path}", exc) from exc
+                raise write_failed(self.label, exc) from exc
 
 
 @dataclass(frozen=True)
