@@ -37,7 +37,9 @@ def snapshot(env: Any, target: int, elapsed: float) -> dict[str, Any]:
     def pct(entry: Any, q: float) -> str:
         if entry is None or not entry.num_requests:
             return "-"
-        return f"{entry.get_response_time_percentile(q):g}"
+        # Locust's bucketed value, capped at the exact maximum (as the summary does).
+        value = min(entry.get_response_time_percentile(q), entry.max_response_time)
+        return f"{round(value, 1):g}"
 
     return {
         "elapsed": elapsed,

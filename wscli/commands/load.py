@@ -53,7 +53,12 @@ _positive = click.FloatRange(min=0, min_open=True)
     metavar="SECONDS",
     help="How long the run lasts, ramp-up included; then every user closes with 1000.",
 )
-@click.option("--validate", is_flag=True, help="Count invalid and malformed messages as failures.")
+@click.option(
+    "--validate",
+    is_flag=True,
+    help="Check each message against the schema: any invalid or malformed one fails the run"
+    " (exit 1) unless --max-failure-rate allows some.",
+)
 @click.option(
     "--schema",
     "schema_file",
