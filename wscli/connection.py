@@ -9,6 +9,7 @@ flowing (heartbeat, reconnect) is :mod:`wscli.stream`'s job.
 from __future__ import annotations
 
 import errno
+import functools
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -173,8 +174,6 @@ def classify(exc: BaseException, options: ConnectOptions) -> WscliError:
     error = _classify_proxy(exc, options, proxy) if proxy is not None else None
     if error is None:
         error = _classify(exc, options)
-        if proxy is None and _tls_behind_plain_upgrade(exc, options):
-            error = tls_port_error(options.where, options.url)
     # Server text (a body echoing the query string, a close reason) can carry our
     # own credentials back: hide every one these options know of.
     secrets = options.secrets()
@@ -185,7 +184,7 @@ def classify(exc: BaseException, options: ConnectOptions) -> WscliError:
 
 
 def _tls_behind_plain_upgrade(exc: BaseException, options: ConnectOptions) -> bool:
-    """A ``ws://`` upgrade the server closed unanswered, on a port that speaks TLS.
+    """A direct ``ws://`` upgrade the server closed unanswered, on a port that speaks TLS.
 
     A TLS server hangs up on the plain ``GET`` without a word; a second short
     connection that completes a TLS handshake tells that apart from a server that
@@ -193,18 +192,27 @@ def _tls_behind_plain_upgrade(exc: BaseException, options: ConnectOptions) -> bo
     connection (8), in every command (issue 17 item 7).
     """
     from wscli.handshake import UpgradeUnanswered
+    from wscli.proxies import proxy_choice
 
     if not isinstance(exc, UpgradeUnanswered) or options.url.lower().startswith("wss"):
         return False
+    try:
+        if proxy_choice(options) is not None:
+            return False  # the port behind the proxy is not ours to sniff
+        parts = urlsplit(options.url)
+        port = parts.port or 80
+    except (BadUsage, ValueError):
+        return False
+    return bool(parts.hostname) and _speaks_tls(parts.hostname or "", port)
+
+
+@functools.lru_cache(maxsize=64)
+def _speaks_tls(host: str, port: int) -> bool:
+    """Sniffed once per port and process: a reconnecting tail or a thousand load users
+    must not open a second connection for every failed attempt."""
     from wscli.tls_inspect import speaks_tls
 
-    parts = urlsplit(options.url)
-    try:
-        port = parts.port or 80
-    except ValueError:
-        return False
-    host = parts.hostname or ""
-    return bool(host) and speaks_tls((host, port), host)
+    return speaks_tls((host, port), host)
 
 
 def _classify(exc: BaseException, options: ConnectOptions) -> WscliError:
@@ -578,6 +586,8 @@ def open_connection(
         import websocket
 
         error = classify(exc, options)
+        if sock is None and _tls_behind_plain_upgrade(exc, options):
+            error = tls_port_error(options.where, redact_url(options.url, options.secrets()))
         if tapped:
             assert tap is not None
             if isinstance(exc, websocket.WebSocketBadStatusException):
