@@ -381,7 +381,7 @@ def _report(
         role=plan.role,
         target_users=plan.users,
         duration=result.elapsed,
-        planned_duration=plan.duration,
+        planned_duration=plan.duration if plan.role != "worker" else 0.0,  # the master's
     )
     if result.interrupted is not None:
         summary.interrupted = (
@@ -420,7 +420,8 @@ def _report(
     output.flush()
     if result.interrupted is not None:
         # The reason, on stderr too: a CI log shows why the run stopped early.
-        output.note(f"wscli: {verdict_line(summary)} (of {plan.duration:g} s, {summary.reason})")
+        planned = f"of {summary.planned_duration:g} s, " if summary.planned_duration else ""
+        output.note(f"wscli: {verdict_line(summary)} ({planned}{summary.reason})")
         reports.signalled(output.note)
         raise click.exceptions.Exit(interrupt_status(result.interrupted))
     if result.cpu_warning:
