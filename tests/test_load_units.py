@@ -198,6 +198,8 @@ def test_the_text_summary_heads_the_types_and_gives_every_unit() -> None:
     assert rows["max-failure-rate"] == "FAILED: 9.09% of requests (expected <= 5.00%)"
     assert rows["min-rate"] == "FAILED: 1 msg/s per user (expected >= 5 msg/s per user)"
     assert rows["max-delay-p99"] == "FAILED: 900 ms (expected <= 500 ms)"
+    assert rows["rate"] == "1.0 msg/s (1.00 msg/s per user)"
+    assert rows["duration"] == "10.0 s" and rows["delay ms"].endswith("max 950")
 
 
 def test_the_live_view_counts_down() -> None:

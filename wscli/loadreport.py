@@ -476,7 +476,7 @@ def summary_rows(summary: Summary) -> list[tuple[str, str]]:
         ("users", f"{summary.connected_users} connected{target} ({summary.users} ran)"),
         ("duration", f"{summary.duration:.1f} s"),
         ("messages", f"{summary.messages}"),
-        ("rate", f"{summary.rate:.1f} msg/s ({summary.rate_per_user:.2f} per user)"),
+        ("rate", f"{summary.rate:.1f} msg/s ({summary.rate_per_user:.2f} msg/s per user)"),
         ("connect ms", _ms(summary.connect_ms)),
         ("delay ms", _ms(summary.delay_ms)),
         ("failures", f"{summary.failures} ({summary.failure_rate:.2%} of requests)"),
