@@ -353,3 +353,29 @@ def test_a_tap_file_on_a_full_disk_is_named_as_given(serve: Any) -> None:
     result = run_wscli("tail", server.url, "-n", "2", "--tap", "/dev/full", expect=2)
     (line,) = error_lines(result.stderr)
     assert line.startswith("wscli: error: cannot write to --tap /dev/full: no space left")
+
+
+@pytest.mark.slow
+def test_a_master_open_to_the_network_warns_what_workers_receive(
+    serve: Any, free_port: int
+) -> None:
+    """--master-bind-host 0.0.0.0: a warning that any worker gets the URL and --token."""
+    server = serve(rate=5.0)
+    proc = subprocess.Popen(
+        [wscli_executable(), "load", server.url, "--master", "--master-bind-port", str(free_port)]
+        + ["--master-bind-host", "0.0.0.0", "-u", "1", "-t", "1"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=clean_env(),
+    )
+    try:
+        assert proc.stderr is not None
+        first, second = proc.stderr.readline(), proc.stderr.readline()
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=unit(30))
+    assert f"master on 0.0.0.0:{free_port}" in first
+    assert second.startswith("wscli: warning: any process that reaches")
+    assert "--token included" in second

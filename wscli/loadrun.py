@@ -182,6 +182,11 @@ def run(
             if note is not None:
                 where = f"{plan.master_bind_host}:{plan.master_bind_port}"
                 note(f"wscli load: master on {where}, waiting for {plan.expect_workers} workers")
+                if plan.master_bind_host not in ("127.0.0.1", "localhost", "::1"):
+                    note(
+                        f"wscli: warning: any process that reaches {where} as a worker is sent"
+                        " the URL and every connection option (--token included), in clear"
+                    )
             workers = _wait_for_workers(runner, plan, started, tick)
             started = time.monotonic()
             started_at = time.time()
