@@ -68,13 +68,18 @@ def parse_json(payload: bytes) -> Any:
     try:
         obj = json.loads(text)
     except ValueError as exc:
-        raise Malformed(f"not JSON: {exc}") from None
+        problem = f"not JSON: {exc}"
     except RecursionError:
-        raise Malformed(TOO_DEEP) from None
-    reason = unfit_reason(text, obj, fast=False)
-    if reason is not None:
-        raise Malformed(reason)
-    return obj
+        problem = TOO_DEEP
+    else:
+        reason = unfit_reason(text, obj, fast=False)
+        if reason is not None:
+            raise Malformed(reason)
+        return obj
+    # Raised here, not in the handler: the decoder's error (which holds the whole text)
+    # and this frame's copy of a huge payload must not live on with the Malformed.
+    del text
+    raise Malformed(problem)
 
 
 def unfit_reason(text: str | bytes, value: object, *, fast: bool) -> str | None:

@@ -73,7 +73,12 @@ class RecordingWriter:
     """
 
     def __init__(
-        self, path: str | Path, url: str, *, redact: Callable[[str], str] = redact_url
+        self,
+        path: str | Path,
+        url: str,
+        *,
+        redact: Callable[[str], str] = redact_url,
+        label: str | None = None,
     ) -> None:
         # Every URL written (header, ``connect`` events) goes through ``redact``: the
         # tap's redactor (which knows --token and honours --no-redact), else the
@@ -81,10 +86,12 @@ class RecordingWriter:
         self._redact = redact
         url = redact(url)
         self.path = str(path)
+        # How a write failure names the file: as the user gave it (``--tap FILE``).
+        self.label = label or f"recording {path}"
         try:
             self._file: IO[str] = open(path, "w", encoding="utf-8", buffering=1)  # noqa: SIM115
         except OSError as exc:
-            raise write_failed(f"recording {path}", exc) from exc
+            raise write_failed(self.label, exc) from exc
         self._start = time.monotonic()
         self._failed = False
         header = {FORMAT_NAME: FORMAT_VALUE, "version": FORMAT_VERSION, "url": url}
@@ -104,7 +111,7 @@ class RecordingWriter:
         except OSError as exc:
             self._failed = True
             raise write_failed(
-                f"recording {self.path}",
+                self.label,
                 exc,
                 hint="free some space or record somewhere else; lines so far are kept",
             ) from exc
@@ -126,7 +133,7 @@ class RecordingWriter:
             self._file.close()
         except OSError as exc:
             if not self._failed:  # the first failure was already reported
-                raise write_failed(f"recording {self.path}", exc) from exc
+                raise write_failed(self.label, exc) from exc
 
 
 @dataclass(frozen=True)
@@ -182,9 +189,13 @@ class Recording:
             if "event" in obj or is_recording_header(obj):
                 continue  # events carry no frame; a second header starts a concatenation
             try:
-                yield decode_frame(number, obj)
+                frame = decode_frame(number, obj)
             except ValueError as exc:
                 _problem(self.path, RecordingProblem(number, str(exc)), on_problem)
+                continue
+            del obj  # the decoded payload is the one copy kept while the frame is played
+            yield frame
+            del frame
 
 
 def is_recording_header(obj: object) -> bool:
@@ -209,14 +220,18 @@ def iter_records(path: str | Path) -> Iterator[tuple[int, dict[str, Any] | None,
                     pass
                 yield number, None, ""
                 continue
-            if not raw.strip():
+            if raw.isspace():  # not raw.strip(): that copies a huge line whole
                 continue
             try:
                 obj = json.loads(raw)
             except (ValueError, RecursionError):
                 yield number, None, raw
                 continue
-            yield number, obj if isinstance(obj, dict) else None, raw
+            # No reference to the line is kept while suspended: a 200 MB line must not
+            # live on beside its decoded payload (issue 17 item 21).
+            item = [(number, obj if isinstance(obj, dict) else None, raw)]
+            del raw, obj
+            yield item.pop()
 
 
 def read_recording(path: str | Path, *, on_problem: ProblemSink | None = None) -> Recording:
@@ -273,7 +288,11 @@ def _good_lines(
 ) -> Iterator[tuple[int, dict[str, Any]]]:
     for number, obj, raw in records:
         if obj is not None:
-            yield number, obj
+            # Only a damaged line's text is needed; a good one may be huge, and this
+            # frame must hold neither it nor its object while suspended.
+            item = [(number, obj)]
+            del raw, obj
+            yield item.pop()
             continue
         if not raw:
             message = f"line longer than {MAX_LINE // (1024 * 1024)} MiB"

@@ -33,6 +33,7 @@ def load_json(result: CliResult) -> dict[str, Any]:
     document: dict[str, Any] = json.loads(lines[0])
     assert set(document) == {
         "ok",
+        "reason",
         "users",
         "duration",
         "messages",

@@ -141,3 +141,102 @@ def test_no_ids_at_all_is_not_a_pass() -> None:
     summary = Summary(users=2, fanout=result)
     judge(summary, Limits(), fanout=True)
     assert summary.thresholds[0].ok is False
+
+
+def test_a_user_still_retrying_reports_its_last_error() -> None:
+    """Refused and still retrying at the end: the same exit 3, and the breakdown says so."""
+    from wscli.load.report import NeverConnected
+
+    line = "wscli: error: connection refused (h:1): nothing is listening"
+    summary = Summary(users=2, never_connected=[NeverConnected(3, line, True)] * 2)
+    code, text = exit_status(summary)
+    assert code == 3 and text == f"{line} [all 2 users, 2 still retrying at the end]"
+    assert summary.reason == "connection_refused"
+    mixed = [NeverConnected(3, line, True), NeverConnected(None, "")]
+    assert (
+        never_breakdown(mixed)
+        == "1 connection refused, still retrying at the end, 1 still connecting"
+    )
+
+
+class _Entry:
+    """A Locust StatsEntry as far as :func:`percentiles` reads it (bucketed values)."""
+
+    num_requests = 3
+    max_response_time = 63.9
+
+    def get_response_time_percentile(self, q: float) -> float:
+        return 64.0 if q > 0.5 else 40.0
+
+
+def test_percentiles_never_exceed_the_maximum() -> None:
+    """Locust rounds 63.9 ms into the 64 bucket: p99 is capped at the exact max."""
+    from wscli.load.report import percentiles
+
+    assert percentiles(_Entry()) == {"p50": 40.0, "p95": 63.9, "p99": 63.9, "max": 63.9}
+
+
+def test_the_text_summary_heads_the_types_and_gives_every_unit() -> None:
+    """Per-type counts under their own heading; each threshold's value and limit with units."""
+    from wscli.load.report import summary_rows
+
+    summary = Summary(
+        users=1,
+        connected_users=1,
+        duration=10.0,
+        messages=10,
+        requests=11,
+        failures=1,
+        connected_seconds=10.0,
+        by_type={"sensor_reading": 9, "error": 1},
+        delay_ms={"p50": 1.0, "p95": 2.0, "p99": 900.0, "max": 950.0},
+    )
+    judge(summary, Limits(max_failure_rate=0.05, min_rate=5.0, max_delay_p99=500), fanout=False)
+    rows = dict(summary_rows(summary))
+    labels = [label for label, _ in summary_rows(summary)]
+    assert labels.index("messages by type") + 1 == labels.index("  sensor_reading")
+    assert rows["max-failure-rate"] == "FAILED: 9.09% of requests (expected <= 5.00%)"
+    assert rows["min-rate"] == "FAILED: 1 msg/s per user (expected >= 5 msg/s per user)"
+    assert rows["max-delay-p99"] == "FAILED: 900 ms (expected <= 500 ms)"
+    assert rows["rate"] == "1.0 msg/s (1.00 msg/s per user)"
+    assert rows["duration"] == "10.0 s" and rows["delay ms"].endswith("max 950")
+
+
+def test_the_live_view_counts_down() -> None:
+    """Elapsed / total and time left, in the pipe line and the terminal title alike."""
+    from wscli.load.view import clock_text, status_line
+
+    assert clock_text(12.2, 60.0) == "12 s / 60 s, 48 s left"
+    assert clock_text(61.0, 60.0) == "61 s / 60 s, 0 s left"
+    assert clock_text(5.0, None) == "5 s"
+    figures = {
+        "elapsed": 12.0,
+        "total": 60.0,
+        "connected": 2,
+        "target": 2,
+        "rate": 1.0,
+        "connect": ("1", "2"),
+        "delay": ("1", "2"),
+        "failures": 0,
+        "reconnects": 0,
+    }
+    assert status_line(figures).startswith("wscli load: 12 s / 60 s, 48 s left, users 2/2")
+
+
+def test_report_files_fail_a_pass_or_a_check_but_keep_a_connection_code() -> None:
+    """A report not written: exit 2 over 0 and 1, each file named; 3-8 keep their code."""
+    from wscli.errors import CheckFailed, ConnectionRefused
+    from wscli.output.files import ReportFiles
+
+    reports = ReportFiles()
+    assert reports.ending(None, print) is None
+    assert reports.write("/dev/full", b"x", option="--junit") is False
+    noted: list[str] = []
+    error = reports.ending(CheckFailed("load check failed"), noted.append)
+    assert error is not None and int(error.exit_code) == 2
+    assert noted == ["wscli: error: load check failed"]
+    assert "cannot write to --junit /dev/full" in error.one_line()
+    refused = ConnectionRefused("connection refused")
+    noted.clear()
+    assert reports.ending(refused, noted.append) is refused
+    assert noted == [error.one_line()]

@@ -55,7 +55,12 @@ _positive = FiniteFloatRange(min=0, min_open=True)
     metavar="SECONDS",
     help="How long the run lasts, ramp-up included; then every user closes with 1000.",
 )
-@click.option("--validate", is_flag=True, help="Count invalid and malformed messages as failures.")
+@click.option(
+    "--validate",
+    is_flag=True,
+    help="Check each message against the schema: any invalid or malformed one fails the run"
+    " (exit 1) unless --max-failure-rate allows some.",
+)
 @click.option(
     "--schema",
     "schema_file",
@@ -139,9 +144,11 @@ _positive = FiniteFloatRange(min=0, min_open=True)
 )
 @click.option(
     "--master-bind-host",
-    default="*",
+    default="127.0.0.1",
     show_default=True,
-    help="With --master: interface the workers connect to (* = all).",
+    help="With --master: interface the workers connect to; workers on other machines need"
+    " this machine's address (or * for every interface): each worker receives the URL and"
+    " every connection option, --token included.",
 )
 @click.option(
     "--master-bind-port",
@@ -163,6 +170,14 @@ _positive = FiniteFloatRange(min=0, min_open=True)
     default=5557,
     show_default=True,
     help="With --worker: the master's --master-bind-port.",
+)
+@click.option(
+    "--master-wait",
+    type=POSITIVE_SECONDS,
+    default=60.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="With --worker: how long to wait for the master to answer; then exit 2.",
 )
 @pass_state
 def load(
@@ -194,6 +209,7 @@ def load(
     worker: bool,
     master_host: str,
     master_port: int,
+    master_wait: float,
 ) -> None:
     """Open many streams to URL at once and check they all hold up (on Locust).
 
@@ -261,6 +277,7 @@ def load(
         master_bind_port=master_bind_port,
         master_host=master_host,
         master_port=master_port,
+        master_wait=master_wait,
         csv_prefix=csv_prefix if role != "worker" else None,
         html_file=html_file if role != "worker" else None,
     )
@@ -328,12 +345,13 @@ def _run(
     quiet_locust_logs(verbose=tap.stderr_sink is not None)
     REGISTRY.tap = tap if tap.enabled else None
     output = Output(color=state.color)
-    view = ProgressView(output, plan.users, role=plan.role)
+    total = plan.duration if plan.role != "worker" else None  # a worker learns it from no one
+    view = ProgressView(output, plan.users, role=plan.role, duration=total)
     try:
         result = run(plan, tick=view.tick, note=output.note)
     finally:
         view.close()
-    _report(plan, limits, result, output, mode=mode, junit_file=junit_file)
+    _report(plan, limits, result, output, tap, mode=mode, junit_file=junit_file)
 
 
 def _report(
@@ -341,25 +359,32 @@ def _report(
     limits: Limits,
     result: RunResult,
     output: Output,
+    tap: Tap,
     *,
     mode: str,
     junit_file: str | None,
 ) -> None:
+    """Every report, then the exit code: a report not written fails the run (exit 2)."""
     from wscli.load.report import (
         Summary,
-        exit_status,
         from_locust,
         from_records,
         json_document,
         judge,
         junit_xml,
         summary_rows,
+        verdict_error,
         verdict_line,
-        write_atomic,
     )
-    from wscli.load.run import write_html
+    from wscli.load.run import html_report
+    from wscli.output.files import ReportFiles
 
-    summary = Summary(role=plan.role, target_users=plan.users, duration=result.elapsed)
+    summary = Summary(
+        role=plan.role,
+        target_users=plan.users,
+        duration=result.elapsed,
+        planned_duration=plan.duration if plan.role != "worker" else 0.0,  # the master's
+    )
     if result.interrupted is not None:
         summary.interrupted = (
             "terminated" if interrupt_status(result.interrupted) == 143 else "interrupted"
@@ -377,11 +402,17 @@ def _report(
             summary.fanout.complete = not result.fanout_truncated
             if result.fanout_truncated:
                 summary.fanout.note = "more ids than the memory budget allows"
-        judge(summary, limits, fanout=plan.settings.fanout)
-    if junit_file:
-        write_atomic(junit_file, junit_xml(summary))
+        judge(summary, limits, fanout=plan.settings.fanout, validate=plan.settings.validate)
+    reports = ReportFiles()
+    reports.failed.extend(result.write_failures)
     if plan.html_file:
-        write_html(result.environment, plan.html_file)
+        reports.write(
+            plan.html_file, html_report(result.environment, tap.redactor), option="--html"
+        )
+    summary.unwritten = [failure.one_line() for failure in reports.failed]
+    if junit_file:
+        reports.write(junit_file, junit_xml(summary), option="--junit")
+    summary.unwritten = [failure.one_line() for failure in reports.failed]
     if mode == "json":
         import json
 
@@ -390,17 +421,19 @@ def _report(
         _print_table(output, summary_rows(summary), verdict_line(summary))
     output.flush()
     if result.interrupted is not None:
+        # The reason, on stderr too: a CI log shows why the run stopped early.
+        planned = f"of {summary.planned_duration:g} s, " if summary.planned_duration else ""
+        output.note(f"wscli: {verdict_line(summary)} ({planned}{summary.reason})")
+        reports.signalled(output.note)
         raise click.exceptions.Exit(interrupt_status(result.interrupted))
     if result.cpu_warning:
         output.note(
             "wscli: note: a load process ran above 90 % CPU: delays may be the load"
             " generator's own; use fewer users per process, or more workers"
         )
-    code, line = exit_status(summary)
-    if line:
-        output.note(line)
-    if code:
-        raise click.exceptions.Exit(code)
+    error = reports.ending(verdict_error(summary), output.note)
+    if error is not None:
+        raise error
 
 
 def _print_table(output: Output, rows: list[tuple[str, str]], verdict: str) -> None:

@@ -190,16 +190,12 @@ def probe(
 
 def _report(output: Any, result: Any, *, fmt: str, quiet: bool, junit_file: str | None) -> None:
     """Write every report, then leave with the result's exit code."""
+    from wscli.output.files import ReportFiles
     from wscli.probe.reports import checklist, json_document, junit_xml
 
-    junit_error: WscliError | None = None
+    reports = ReportFiles()
     if junit_file is not None:
-        from wscli.output.files import write_atomic
-
-        try:
-            write_atomic(junit_file, junit_xml(result), target=f"--junit {junit_file}")
-        except WscliError as exc:
-            junit_error = exc
+        reports.write(junit_file, junit_xml(result), option="--junit")
     if fmt == "json":
         text = json.dumps(json_document(result), ensure_ascii=False, indent=2) + "\n"
     else:
@@ -210,11 +206,15 @@ def _report(output: Any, result: Any, *, fmt: str, quiet: bool, junit_file: str 
     output.write(text.encode("utf-8", "replace"))
     output.flush()
     if result.interrupted is None:
-        error = result.error or _assertions_failed(result)
-        if error is not None:
-            output.note(error.one_line())
-    if junit_error is not None:
-        raise junit_error
+        verdict = result.error or _assertions_failed(result)
+        # A report not written: exit 2 over a pass or a failed assertion, each file named.
+        error = reports.ending(verdict, output.note)
+        if error is not None and error is not verdict:
+            raise error
+        if verdict is not None:
+            output.note(verdict.one_line())
+    else:
+        reports.signalled(output.note)
     if result.exit_code:
         raise click.exceptions.Exit(result.exit_code)
 

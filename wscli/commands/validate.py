@@ -23,6 +23,7 @@ from wscli.options.help import GroupedCommand
 from wscli.options.state import AppState, pass_state
 
 if TYPE_CHECKING:
+    from wscli.output.files import ReportFiles
     from wscli.output.terminal import Output
     from wscli.validate.sources import FileSource, UrlSource
     from wscli.validate.tally import Checker, Failure, Tally
@@ -302,20 +303,25 @@ class ValidateRun:
         are complete; the exit status then says the run was cut short.
         """
         from wscli.endings import signals_deferred
+        from wscli.output.files import ReportFiles
 
+        reports = ReportFiles()
         with signals_deferred() as held:
-            self._write_reports(tally, schema=schema, strict=strict)
+            self._write_reports(tally, schema=schema, strict=strict, reports=reports)
         interrupted = self.interrupted or held.exception()
         if interrupted is not None:
+            reports.signalled(self.output.note)  # a report it could not write still says so
             raise click.exceptions.Exit(interrupt_status(interrupted))
-        if self.error is not None:
-            raise self.error
+        error = reports.ending(self.error, self.output.note)
+        if error is not None:
+            raise error
         if not tally.ok:
             raise click.exceptions.Exit(ExitStatus.CHECK_FAILED)
 
-    def _write_reports(self, tally: Tally, *, schema: str, strict: bool) -> None:
+    def _write_reports(
+        self, tally: Tally, *, schema: str, strict: bool, reports: ReportFiles
+    ) -> None:
         from wscli.endings import reason_of, stop_phrase
-        from wscli.output.files import write_atomic
         from wscli.validate.reports import json_document, junit_xml, summary_line
 
         elapsed = time.monotonic() - self.started
@@ -334,13 +340,7 @@ class ValidateRun:
                 reason=reason,
                 failures=self.kept,
             )
-            try:
-                write_atomic(self.junit_file, xml, target=f"--junit {self.junit_file}")
-            except WscliError as exc:
-                if self.error is None:
-                    self.error = exc  # shown by cli.main, exit 2
-                else:
-                    self.output.note(exc.one_line())
+            reports.write(self.junit_file, xml, option="--junit")
         if self.text is not None:
             if self.error is None or tally.messages:
                 self.text.finish(tally, limit=self.limit, elapsed=elapsed, stopped=stopped)

@@ -16,14 +16,17 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gevent
 from locust.env import Environment
 from locust.runners import MasterRunner, WorkerRunner
 
-from wscli.errors import BadUsage
+from wscli.errors import BadUsage, WriteFailed
 from wscli.load.user import REGISTRY, LoadSettings, StreamUser, UserRecord
+
+if TYPE_CHECKING:
+    from wscli.redact import Redactor
 
 USERS_MESSAGE = "wscli_users"
 REPORT_WAIT = 15.0  # seconds the master waits for the workers' user records after stopping
@@ -46,10 +49,11 @@ class LoadPlan:
     duration: float = 10.0
     role: str = "local"  # local | master | worker
     expect_workers: int = 1
-    master_bind_host: str = "*"
+    master_bind_host: str = "127.0.0.1"
     master_bind_port: int = 5557
     master_host: str = "127.0.0.1"
     master_port: int = 5557
+    master_wait: float = 60.0  # --master-wait: how long a worker waits for its master
     csv_prefix: str | None = None
     html_file: str | None = None
 
@@ -68,6 +72,7 @@ class RunResult:
     workers: int = 0
     worker_problems: list[str] = field(default_factory=list)
     cpu_warning: bool = False  # a load process ran above 90 % CPU: delays may be its own
+    write_failures: list[WriteFailed] = field(default_factory=list)  # --csv files not written
 
 
 def _parsed_options(plan: LoadPlan) -> Any:
@@ -146,7 +151,7 @@ def run(
     ``note`` gets the few lines worth saying while it runs (waiting for workers).
     """
     if plan.role == "worker":
-        return _run_worker(plan, tick)
+        return _run_worker(plan, tick, note)
     env = _environment(plan)
     hot: list[bool] = []
     env.events.cpu_warning.add_listener(lambda **_: hot.append(True))
@@ -177,6 +182,11 @@ def run(
             if note is not None:
                 where = f"{plan.master_bind_host}:{plan.master_bind_port}"
                 note(f"wscli load: master on {where}, waiting for {plan.expect_workers} workers")
+                if plan.master_bind_host not in ("127.0.0.1", "localhost", "::1"):
+                    note(
+                        f"wscli: warning: any process that reaches {where} as a worker is sent"
+                        " the URL and every connection option (--token included), in clear"
+                    )
             workers = _wait_for_workers(runner, plan, started, tick)
             started = time.monotonic()
             started_at = time.time()
@@ -199,7 +209,7 @@ def run(
     except KeyboardInterrupt as exc:  # a second Ctrl-C: stop waiting, report what we have
         interrupted = interrupted or exc
     history.kill(block=False)
-    _finish_csv(env, writer, plan.csv_prefix)
+    write_failures = _finish_csv(writer, plan.csv_prefix)
     hot_anywhere = bool(hot) or bool(getattr(runner, "worker_cpu_warning_emitted", False))
     if plan.role == "master":
         records = [r for node in collected.values() for r in node]
@@ -217,6 +227,7 @@ def run(
             workers,
             problems,
             hot_anywhere,
+            write_failures,
         )
     return RunResult(
         env,
@@ -227,6 +238,7 @@ def run(
         interrupted,
         REGISTRY.fanout_truncated,
         cpu_warning=hot_anywhere,
+        write_failures=write_failures,
     )
 
 
@@ -254,7 +266,11 @@ def _hold(
 def _all_gave_up(plan: LoadPlan) -> bool:
     """Every user has been spawned and none is connected or still trying."""
     records = REGISTRY.records
-    return len(records) >= plan.users and REGISTRY.connected == 0 and all(r.error for r in records)
+    return (
+        len(records) >= plan.users
+        and REGISTRY.connected == 0
+        and all(r.error and not r.retrying for r in records)
+    )
 
 
 def _wait_for_workers(
@@ -284,18 +300,35 @@ def _wait_for_records(
         gevent.sleep(0.1)
 
 
-def _run_worker(plan: LoadPlan, tick: Callable[[Environment, float], None] | None) -> RunResult:
+def _run_worker(
+    plan: LoadPlan,
+    tick: Callable[[Environment, float], None] | None,
+    note: Callable[[str], None] | None = None,
+) -> RunResult:
     env = _environment(plan)
     started = time.monotonic()
     started_at = time.time()
+    where = f"{plan.master_host}:{plan.master_port}"
+    if note is not None:  # Locust would wait up to 5 minutes without a word
+        note(
+            f"wscli load (worker): waiting for the master at {where}"
+            f" (up to {plan.master_wait:g} s, --master-wait)"
+        )
     try:
-        runner: WorkerRunner = env.create_worker_runner(plan.master_host, plan.master_port)
+        # Locust's constructor blocks until the master answers (or 5 minutes pass).
+        with gevent.Timeout(plan.master_wait, ConnectionError):
+            runner: WorkerRunner = env.create_worker_runner(plan.master_host, plan.master_port)
     except ConnectionError:
         raise BadUsage(
-            "cannot reach the master",
-            where=f"{plan.master_host}:{plan.master_port}",
-            hint="start `wscli load --master` first, and check --master-host/--master-port",
+            f"no master answered within {plan.master_wait:g} s",
+            where=where,
+            hint="start `wscli load --master` first, check --master-host/--master-port,"
+            " or wait longer with --master-wait",
         ) from None
+    except SystemExit:  # Locust exits on Ctrl-C (or our SIGTERM) while it waits: keep ours
+        raise _stopped_while_waiting() from None
+    if note is not None:
+        note(f"wscli load (worker): connected to the master at {where}; waiting for the run")
 
     def on_test_stop(environment: Environment, **_: Any) -> None:
         # Locust's own stats first, then our records: both reach the master before
@@ -333,48 +366,109 @@ def _run_worker(plan: LoadPlan, tick: Callable[[Environment, float], None] | Non
     )
 
 
+def _stopped_while_waiting() -> KeyboardInterrupt:
+    """Ctrl-C or SIGTERM, as Locust's ``sys.exit(1)`` swallowed it.
+
+    ``wscli load`` resets SIGTERM's handler to the default on the first SIGTERM (so a
+    second one kills): a default handler now means the signal was SIGTERM.
+    """
+    import signal
+
+    from wscli.errors import Terminated
+
+    if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+        return Terminated()
+    return KeyboardInterrupt()
+
+
 # -- Locust's own CSV and HTML writers -------------------------------------------------------
 
 
-def _start_csv(env: Environment, prefix: str | None) -> Any:
+@dataclass
+class _CsvWriter:
+    """Locust's CSV writer and the greenlet that feeds it every few seconds."""
+
+    writer: Any
+    greenlet: Any
+    failed: list[OSError]
+
+
+def _start_csv(env: Environment, prefix: str | None) -> _CsvWriter | None:
+    """Locust's CSV writer, in a greenlet that stops (and says so later) on a full disk.
+
+    Locust's own loop would die with a traceback from the hub; here an ``OSError``
+    is kept and becomes one ``cannot write to --csv ...`` line at the end (exit 2).
+    """
     if not prefix:
         return None
     from locust import stats
 
+    from wscli.output.files import write_failed
+
     try:
         writer = stats.StatsCSVFileWriter(env, stats.PERCENTILES_TO_REPORT, prefix, False)
     except OSError as exc:
-        raise BadUsage(f"cannot write --csv {prefix}_*.csv: {exc.strerror or exc}") from None
-    greenlet = gevent.spawn(writer.stats_writer)
-    return writer, greenlet
+        raise write_failed(f"--csv {prefix}_*.csv", exc) from None
+    failed: list[OSError] = []
+
+    def keep_writing() -> None:
+        try:
+            writer.stats_writer()
+        except OSError as exc:
+            failed.append(exc)
+
+    return _CsvWriter(writer, gevent.spawn(keep_writing), failed)
 
 
-def _finish_csv(env: Environment, started: Any, prefix: str | None) -> None:
-    """Stop Locust's CSV writer, then write the final tables once more, whole."""
+def _finish_csv(started: _CsvWriter | None, prefix: str | None) -> list[WriteFailed]:
+    """Stop Locust's CSV writer, then write the final tables once more, each whole.
+
+    Returns the files that could not be written, as one-line errors.
+    """
     if started is None or prefix is None:
-        return
+        return []
     import csv
+    import io
 
-    writer, greenlet = started
-    greenlet.kill(block=True)
-    writer.close_files()
+    from wscli.output.files import ReportFiles, write_failed
+
+    writer = started.writer
+    started.greenlet.kill(block=True)
+    reports = ReportFiles()
+    history = f"--csv {prefix}_stats_history.csv"
+    try:
+        writer.close_files()  # flushes the history file: the same full disk fails again
+    except OSError as exc:
+        started.failed.append(exc)
+    reports.failed += [write_failed(history, exc) for exc in started.failed[:1]]
     for suffix, method in (
         ("_stats.csv", writer.requests_csv),
         ("_failures.csv", writer.failures_csv),
         ("_exceptions.csv", writer.exceptions_csv),
     ):
-        with open(prefix + suffix, "w", newline="") as handle:
-            method(csv.writer(handle))
+        text = io.StringIO(newline="")
+        method(csv.writer(text))
+        reports.write(prefix + suffix, text.getvalue().encode("utf-8"), option="--csv")
+    return reports.failed
 
 
-def write_html(env: Environment, path: str) -> None:
-    """Locust's own HTML report (charts included), written atomically."""
+def html_report(env: Environment, redactor: Redactor) -> bytes:
+    """Locust's own HTML report (charts included), with the URL's credentials hidden.
+
+    Locust prints the host as given, password and ``?token=`` included: the report
+    is built with the redacted URL, then every known secret (``--token`` too) is
+    hidden in the whole page as a last net. The tap's redactor honours --no-redact.
+    """
     from locust.html import get_html_report
     from locust.stats import update_stats_history
 
-    from wscli.load.report import write_atomic
-
     if not env.stats.history and env.runner is not None:  # a run shorter than one sample
         update_stats_history(env.runner)
-
-    write_atomic(path, get_html_report(env, show_download_link=False).encode("utf-8"))
+    host = env.host
+    if host:
+        env.host = redactor.url(host)
+    try:
+        page = get_html_report(env, show_download_link=False)
+    finally:
+        env.host = host
+    return redactor.text(page).encode("utf-8")

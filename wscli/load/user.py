@@ -104,8 +104,9 @@ class UserRecord:
     by_type: dict[str, int] = field(default_factory=dict)
     failures: int = 0
     reconnects: int = 0
-    error_code: int | None = None  # set when the user never connected
+    error_code: int | None = None  # the last connect error's code, until the user connects
     error: str = ""
+    retrying: bool = False  # that error will be retried (the user has not given up)
     connected_seconds: float = 0.0
 
     @property
@@ -259,9 +260,12 @@ class StreamUser(User):
                 )
                 attempt += 1
                 self.record.failures += 1
-                if not is_retryable(exc) or attempt > settings.retries:
-                    self.record.error_code = int(exc.exit_code)
-                    self.record.error = exc.one_line()
+                # The last error stays on the record while it retries: a run that ends
+                # now reports what this user met, not "still connecting" (issue 17).
+                self.record.error_code = int(exc.exit_code)
+                self.record.error = exc.one_line()
+                self.record.retrying = is_retryable(exc) and attempt <= settings.retries
+                if not self.record.retrying:
                     return None
                 gevent.sleep(backoff_delay(attempt, settings.backoff, 30.0, stream.rng))
                 continue
@@ -274,6 +278,7 @@ class StreamUser(User):
                 context={},
             )
             self.record.error_code, self.record.error = None, ""
+            self.record.retrying = False
             self._connected(stream)
             self.stream = stream
             return stream

@@ -37,7 +37,9 @@ def snapshot(env: Any, target: int, elapsed: float) -> dict[str, Any]:
     def pct(entry: Any, q: float) -> str:
         if entry is None or not entry.num_requests:
             return "-"
-        return f"{entry.get_response_time_percentile(q):g}"
+        # Locust's bucketed value, capped at the exact maximum (as the summary does).
+        value = min(entry.get_response_time_percentile(q), entry.max_response_time)
+        return f"{round(value, 1):g}"
 
     return {
         "elapsed": elapsed,
@@ -51,9 +53,18 @@ def snapshot(env: Any, target: int, elapsed: float) -> dict[str, Any]:
     }
 
 
+def clock_text(elapsed: float, total: float | None) -> str:
+    """``12 s / 60 s, 48 s left``: where the run is (``12 s`` when the end is unknown)."""
+    if not total:
+        return f"{elapsed:.0f} s"
+    left = max(total - elapsed, 0.0)
+    return f"{elapsed:.0f} s / {total:g} s, {left:.0f} s left"
+
+
 def status_line(s: dict[str, Any]) -> str:
     return (
-        f"wscli load: {s['elapsed']:.0f} s, users {s['connected']}/{s['target']},"
+        f"wscli load: {clock_text(s['elapsed'], s.get('total'))},"
+        f" users {s['connected']}/{s['target']},"
         f" {s['rate']:.1f} msg/s, connect p50/p99 {s['connect'][0]}/{s['connect'][1]} ms,"
         f" delay p50/p99 {s['delay'][0]}/{s['delay'][1]} ms,"
         f" failures {s['failures']}, reconnects {s['reconnects']}"
@@ -63,9 +74,12 @@ def status_line(s: dict[str, Any]) -> str:
 class ProgressView:
     """Call :meth:`tick` about once a second; :meth:`close` before the summary."""
 
-    def __init__(self, output: Output, target: int, *, role: str = "local") -> None:
+    def __init__(
+        self, output: Output, target: int, *, role: str = "local", duration: float | None = None
+    ) -> None:
         self.output = output
         self.target = target
+        self.duration = duration  # --duration: the view counts down to it
         self.role = role
         self.live: Any = None
         self.last_line = time.monotonic()
@@ -93,15 +107,21 @@ class ProgressView:
                 )
             return
         if self.live is not None:
-            self.live.update(self._table(snapshot(env, self.target, elapsed)), refresh=True)
+            self.live.update(self._table(self._snapshot(env, elapsed)), refresh=True)
         elif time.monotonic() - self.last_line >= PIPE_EVERY:
             self.last_line = time.monotonic()
-            self.output.note(status_line(snapshot(env, self.target, elapsed)))
+            self.output.note(status_line(self._snapshot(env, elapsed)))
+
+    def _snapshot(self, env: Any, elapsed: float) -> dict[str, Any]:
+        figures = snapshot(env, self.target, elapsed)
+        figures["total"] = self.duration
+        return figures
 
     def _table(self, s: dict[str, Any]) -> Any:
         from rich.table import Table
 
-        table = Table(title=f"wscli load  {s['elapsed']:.0f} s", show_header=False, box=None)
+        title = f"wscli load  {clock_text(s['elapsed'], s.get('total'))}"
+        table = Table(title=title, show_header=False, box=None)
         table.add_column(style="bold")
         table.add_column(justify="right")
         table.add_row("users", f"{s['connected']}/{s['target']}")

@@ -9,6 +9,7 @@ flowing (heartbeat, reconnect) is :mod:`wscli.net.stream`'s job.
 from __future__ import annotations
 
 import errno
+import functools
 import os
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -73,6 +74,38 @@ def classify(exc: BaseException, options: ConnectOptions) -> WscliError:
     if error.hint:
         error.hint = redact_text(error.hint, secrets)
     return error
+
+
+def _tls_behind_plain_upgrade(exc: BaseException, options: ConnectOptions) -> bool:
+    """A direct ``ws://`` upgrade the server closed unanswered, on a port that speaks TLS.
+
+    A TLS server hangs up on the plain ``GET`` without a word; a second short
+    connection that completes a TLS handshake tells that apart from a server that
+    just closed. The verdict is then ``probe``'s: a TLS failure (exit 5), not a lost
+    connection (8), in every command (issue 17 item 7).
+    """
+    from wscli.net.handshake import UpgradeUnanswered
+    from wscli.net.proxies import proxy_choice
+
+    if not isinstance(exc, UpgradeUnanswered) or options.url.lower().startswith("wss"):
+        return False
+    try:
+        if proxy_choice(options) is not None:
+            return False  # the port behind the proxy is not ours to sniff
+        parts = urlsplit(options.url)
+        port = parts.port or 80
+    except (BadUsage, ValueError):
+        return False
+    return bool(parts.hostname) and _speaks_tls(parts.hostname or "", port)
+
+
+@functools.lru_cache(maxsize=64)
+def _speaks_tls(host: str, port: int) -> bool:
+    """Sniffed once per port and process: a reconnecting tail or a thousand load users
+    must not open a second connection for every failed attempt."""
+    from wscli.net.sniff import speaks_tls
+
+    return speaks_tls((host, port), host)
 
 
 def _classify(exc: BaseException, options: ConnectOptions) -> WscliError:
@@ -445,6 +478,8 @@ def open_connection(
         import websocket
 
         error = classify(exc, options)
+        if sock is None and _tls_behind_plain_upgrade(exc, options):
+            error = tls_port_error(options.where, redact_url(options.url, options.secrets()))
         if tapped:
             assert tap is not None
             if isinstance(exc, websocket.WebSocketBadStatusException):
@@ -505,10 +540,11 @@ def plain_port_error(where: str, *, scheme: str) -> TLSFailure:
     )
 
 
-def tls_port_error(where: str) -> TLSFailure:
-    """A plain ws:// upgrade was sent to a port that speaks TLS."""
+def tls_port_error(where: str, url: str | None = None) -> TLSFailure:
+    """A plain ws:// upgrade was sent to a port that speaks TLS (``url``: the one given)."""
+    target = f"try {swap_scheme(url, 'wss')}" if url else "use wss:// for this port"
     return TLSFailure(
         "the port speaks TLS, but the URL is ws://",
         where=where,
-        hint="use wss:// for this port (add --cacert FILE for a private CA)",
+        hint=f"{target} (add --cacert FILE for a private CA)",
     )

@@ -84,7 +84,11 @@ class Tap:
     ) -> None:
         self.redactor = redactor or Redactor()
         self.stderr_sink = StderrTapSink(stderr) if verbose else None
-        self.writer = RecordingWriter(tap_file, url, redact=self.redactor.url) if tap_file else None
+        self.writer = (
+            RecordingWriter(tap_file, url, redact=self.redactor.url, label=f"--tap {tap_file}")
+            if tap_file
+            else None
+        )
         self.enabled = self.stderr_sink is not None or self.writer is not None
 
     def frame(self, direction: str, opcode: int, payload: bytes) -> None:

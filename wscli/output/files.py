@@ -9,16 +9,20 @@ Three jobs, shared by every command that writes a file:
 - :func:`write_failed` turns an ``OSError`` from any writer (stdout, a report, a
   recording, the tap) into one line, ``cannot write to stdout: no space left on
   device``, with exit 2: a full disk is the user's problem to fix, not a wscli bug.
+- :class:`ReportFiles` writes every report of a run's ending, keeps going past one
+  that fails, and fails the run (exit 2) once all were tried (issue 17 item 6).
 """
 
 from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 # Re-exported: every writer's callers reach the one-line error through this module.
-from wscli.errors import BadUsage, describe_os_error, write_failed
+from wscli.errors import BadUsage, WriteFailed, WscliError, describe_os_error, write_failed
 
 __all__ = ["check_writable", "describe_os_error", "write_atomic", "write_failed"]
 
@@ -99,3 +103,59 @@ def _remove(path: Path) -> None:
         path.unlink()
     except OSError:
         pass
+
+
+class ReportFiles:
+    """The report files of one run (``--junit``, ``--html``, ``--csv``, ``--stats-json``).
+
+    Each is written whole (:func:`write_atomic`) on every ending; one that cannot be
+    written is kept, not raised, so the others and the summary still come out, and
+    :meth:`ending` then fails the run with one line per file (exit 2): a CI job must
+    never pass while its report is missing.
+    """
+
+    def __init__(self) -> None:
+        self.failed: list[WriteFailed] = []
+
+    def write(self, path: str | Path, data: bytes, *, option: str) -> bool:
+        """Write one report; False (and the failure kept) when the system refused."""
+        try:
+            write_atomic(path, data, target=f"{option} {path}")
+        except WriteFailed as exc:
+            self.failed.append(exc)
+            return False
+        return True
+
+    @contextmanager
+    def guard(self, target: str) -> Iterator[None]:
+        """A writer of its own (Locust's CSV and HTML): its ``OSError`` names ``target``."""
+        try:
+            yield
+        except WriteFailed as exc:
+            self.failed.append(exc)
+        except OSError as exc:
+            self.failed.append(write_failed(target, exc))
+
+    def ending(self, verdict: WscliError | None, note: Callable[[str], None]) -> WscliError | None:
+        """The error the run ends with, once every report was tried.
+
+        A report that could not be written turns a pass or a failed check (exit 0 or
+        1) into exit 2, after the check's own line; a connection error (3-8) keeps
+        its code, the write failures each get their line. ``note`` prints a line.
+        """
+        if not self.failed:
+            return verdict
+        if verdict is not None and int(verdict.exit_code) not in (0, 1):
+            for failure in self.failed:
+                note(failure.one_line())
+            return verdict
+        if verdict is not None:
+            note(verdict.one_line())
+        for failure in self.failed[:-1]:
+            note(failure.one_line())
+        return self.failed[-1]
+
+    def signalled(self, note: Callable[[str], None]) -> None:
+        """A run ended by a signal keeps 130/143; each failed report still gets its line."""
+        for failure in self.failed:
+            note(failure.one_line())

@@ -31,6 +31,7 @@ from wscli.errors import (
 from wscli.net import connection, hints
 from wscli.net.connection import classify
 from wscli.net.resolving import ResolveTimeout, resolve_within
+from wscli.net.sniff import speaks_plain_http, speaks_tls
 from wscli.net.tap import Redactor, Tap
 from wscli.net.target import ConnectOptions
 from wscli.probe.checks import (
@@ -49,8 +50,6 @@ from wscli.probe.checks import (
 from wscli.probe.stream import StreamCheck
 from wscli.probe.tls import (
     names_on_certificate,
-    speaks_plain_http,
-    speaks_tls,
     ssl_context,
     tls_details,
     tls_summary,

@@ -15,9 +15,8 @@ from typing import Any
 
 from wscli.errors import TLSFailure
 from wscli.net import connection
+from wscli.net.sniff import SNIFF_TIMEOUT  # re-exported
 from wscli.net.target import ConnectOptions
-
-SNIFF_TIMEOUT = 2.0  # seconds for each sniff connection
 
 
 def ssl_context(options: ConnectOptions) -> ssl.SSLContext:
@@ -98,28 +97,3 @@ def names_on_certificate(peer: tuple[str, int], options: ConnectOptions) -> list
             return sans(tls.getpeercert() or {})
     except (OSError, ssl.SSLError):
         return []
-
-
-def speaks_plain_http(peer: tuple[str, int], host: str) -> bool:
-    """Does the port answer a plain HTTP request? (TLS was expected there.)"""
-    try:
-        with socket.create_connection(peer, timeout=SNIFF_TIMEOUT) as raw:
-            raw.sendall(f"HEAD / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
-            return raw.recv(5) == b"HTTP/"
-    except OSError:
-        return False
-
-
-def speaks_tls(peer: tuple[str, int], host: str) -> bool:
-    """Does the port complete a TLS handshake? (A ws:// URL was given.)"""
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    try:
-        with (
-            socket.create_connection(peer, timeout=SNIFF_TIMEOUT) as raw,
-            context.wrap_socket(raw, server_hostname=host),
-        ):
-            return True
-    except (OSError, ssl.SSLError):
-        return False

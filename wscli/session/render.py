@@ -36,6 +36,7 @@ MESSAGE_STYLES = {
 }
 
 
+HUGE = 1 << 20  # bytes: a message this large is written without a copy
 _LONG_NUMBER = re.compile(rb"\d{19}")  # orjson reads integers past 64 bits as floats
 
 
@@ -109,10 +110,18 @@ class MessageRenderer:
                 data = b'{"received_at":"' + _received_at() + b'","message":' + data + b"}"
             self.write(data + b"\n")
         elif mode == "raw":
-            self.write(data + b"\n")
+            self._write_line(data)
         else:
             self.write(self._pretty(obj, problems).encode("utf-8", "replace") + b"\n")
         return True
+
+    def _write_line(self, data: bytes) -> None:
+        """``data`` and a newline; a huge message is not copied just to add one."""
+        if len(data) < HUGE:
+            self.write(data + b"\n")
+        else:
+            self.write(data)
+            self.write(b"\n")
 
     def _field(self, obj: Any, data: bytes = b"") -> bool:
         """The field's value; a message without it prints ``null`` (jq) or an empty line.
@@ -146,23 +155,30 @@ class MessageRenderer:
         """A text frame that is not JSON (or not UTF-8): shown, never dropped."""
         if self.field_path is not None:
             return
-        text = data.decode("utf-8", errors="replace")
+        if self.mode == "raw":
+            self._write_line(data)
+            return
         if self.mode == "jsonl":
-            record = self._stamped({"malformed": reason, "text": text})
-            self.write(json.dumps(record, ensure_ascii=False).encode() + b"\n")
-        elif self.mode == "raw":
-            self.write(data + b"\n")
-        else:
-            line = self._fit(
-                [
-                    ("time", self.clock.now()),
-                    (None, "  "),
-                    ("malformed", f"{self.warn_mark} {reason}"),
-                    (None, "  "),
-                    (None, escape(text)),
-                ]
-            )
-            self.write(line.encode("utf-8", "replace") + b"\n")
+            # {"malformed": ..., "text": ...} written in pieces: a huge frame's text is
+            # escaped once (json.dumps of a lone string), never joined into a record.
+            head = json.dumps(self._stamped({"malformed": reason}), ensure_ascii=False)
+            text = json.dumps(data.decode("utf-8", "replace"), ensure_ascii=False)
+            self.write(head[:-1].encode() + b', "text": ')
+            for start in range(0, len(text), HUGE):  # encoded a piece at a time
+                self.write(text[start : start + HUGE].encode())
+            self.write(b"}\n")
+            return
+        text = data.decode("utf-8", errors="replace")
+        line = self._fit(
+            [
+                ("time", self.clock.now()),
+                (None, "  "),
+                ("malformed", f"{self.warn_mark} {reason}"),
+                (None, "  "),
+                (None, escape(text)),
+            ]
+        )
+        self.write(line.encode("utf-8", "replace") + b"\n")
 
     def binary(self, data: bytes) -> None:
         """Binary frames: elided hex on a terminal, base64 in JSON Lines, bytes in raw."""

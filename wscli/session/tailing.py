@@ -19,6 +19,7 @@ from wscli.errors import CheckFailed, WscliError, interrupt_status
 from wscli.filters import MessageFilter
 from wscli.frames import describe_close
 from wscli.net.stream import ServerClosed, StreamEvent
+from wscli.output.files import ReportFiles
 from wscli.output.terminal import Output
 from wscli.session.render import MessageRenderer, StreamStats, host_port, print_stats_table
 
@@ -95,6 +96,7 @@ class TailRun:
         self.stats = StreamStats()
         self.recorder: RecordingWriter | None = None
         self.stats_json: str | None = None  # --stats-json FILE
+        self.reports = ReportFiles()
         self.pretty = renderer.mode == "pretty"
 
     def on_event(self, event: StreamEvent) -> None:
@@ -123,9 +125,30 @@ class TailRun:
 
         Every ending prints its summary: the count or deadline reached, a close,
         an error, Ctrl-C or SIGTERM (130/143), and a closed stdout (`| head`, exit 0).
-        With ``--validate`` any invalid or malformed message makes the exit 1.
+        With ``--validate`` any invalid or malformed message makes the exit 1. A
+        ``--stats-json`` that could not be written fails the run (exit 2).
         """
         self.patient = duration is None
+        try:
+            self._execute(stream, duration=duration)
+        except click.exceptions.Exit:  # 130/143: the signal's code stays
+            self.reports.signalled(self.output.note)
+            raise
+        except WscliError as exc:
+            error = self.reports.ending(exc, self.output.note) or exc
+            if error is exc:
+                raise
+            raise error from None
+        except BrokenPipeError:
+            unwritten = self.reports.ending(None, self.output.note)
+            if unwritten is None:
+                raise
+            raise unwritten from None
+        unwritten = self.reports.ending(None, self.output.note)
+        if unwritten is not None:
+            raise unwritten
+
+    def _execute(self, stream: FrameSource, *, duration: float | None) -> None:
         try:
             self._connect(stream)
             if self.recorder is not None:
@@ -218,17 +241,13 @@ class TailRun:
         """``--stats-json``: the table's fields, written atomically on every ending."""
         import json
 
-        from wscli.output.files import write_atomic
-
         document = {
             **self.stats.as_dict(utc=self.output.clock.utc),
             "interrupted": interrupted,
             "checks": self.checks(),
         }
-        try:
-            write_atomic(self.stats_json or "", json.dumps(document, indent=2).encode() + b"\n")
-        except WscliError as exc:
-            self.output.note(exc.one_line())
+        data = json.dumps(document, indent=2).encode() + b"\n"
+        self.reports.write(self.stats_json or "", data, option="--stats-json")
 
     def checks(self) -> list[dict[str, Any]]:
         """The checks this run was held to, named as in every report (wscli.checks.specs)."""
