@@ -194,7 +194,7 @@ class Stream:
             # deadline, as a socket timeout cannot be infinite.
             ws.deadline = deadline if deadline != inf else None
             try:
-                opcode, frame = ws.next_frame()
+                frames = ws.next_frames()
             except websocket.WebSocketTimeoutException:
                 now = monotonic()
                 if now >= end_at:
@@ -220,13 +220,13 @@ class Stream:
                 error = classify(exc, options)
                 raise _Dropped(error, retryable=is_retryable(error)) from exc
             pong_due = inf
-            data = frame.data
-            payload: bytes = data if isinstance(data, bytes) else data.encode("utf-8")
+            opcode, payload = frames[0]
             if opcode == OP_TEXT or opcode == OP_BINARY:
+                # A batch holds data frames only; a control frame always comes alone.
+                self._delivered = True
+                yield from frames
                 if idle:
                     idle_due = monotonic() + idle
-                self._delivered = True
-                yield opcode, payload
             elif opcode == OP_CLOSE:
                 code, reason = parse_close_payload(payload)
                 self.close_code, self.close_reason = code, reason
