@@ -391,6 +391,13 @@ def build_contenders(install: bool) -> tuple[list[Contender], dict[str, str]]:
             exact_lines=True,
         ),
         Contender(
+            "wscli-record",
+            "wscli-jsonl plus --record rec.jsonl (a recording of every frame, kill -9 safe)",
+            [*tail_jsonl, "--record", "rec.jsonl"],
+            count=count_lines,
+            exact_lines=True,
+        ),
+        Contender(
             "wscli-pretty",
             "wscli --color always tail URL -o pretty > file (pretty forced in a pipe)",
             [*wscli, "--color", "always", "tail", "{url}", "-o", "pretty", "--no-reconnect"],

@@ -13,7 +13,7 @@ import errno
 import io
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cached_property
 from typing import IO, TYPE_CHECKING, Any, cast
 
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 MODES = ("auto", "pretty", "jsonl", "raw")
 MODE_ALIASES = {"json": "jsonl"}  # `tail -o json` means JSON Lines (issue #10)
 WIDE_LAYOUT = 100  # columns a reading takes in the padded layout, with sensor and conf
+STDOUT_BUFFER = 256 * 1024  # stdout held between flushes when batching (flush_first)
 
 
 def env_columns(env: Mapping[str, str]) -> int | None:
@@ -76,6 +77,7 @@ class Output:
         # with a verdict (validate) keeps checking and keeps its exit status (issue #6).
         self.stop_on_closed_pipe = True
         self.stdout_closed = False
+        self._before_flush: Callable[[], None] | None = None
 
     # -- policy ------------------------------------------------------------------------
     def resolve_mode(self, requested: str) -> str:
@@ -155,10 +157,31 @@ class Output:
             self._write_error(exc)
 
     def flush(self) -> None:
+        """stdout's held lines to the kernel; what :meth:`flush_first` names goes first."""
+        if self._before_flush is not None:
+            self._before_flush()
         try:
             self.out.flush()
         except OSError as exc:
             self._write_error(exc, flushing=True)
+
+    def flush_first(self, before: Callable[[], None]) -> None:
+        """Run ``before`` at every flush and before any stdout byte reaches the kernel.
+
+        ``tail --record``'s promise (issue #21): every message printed is already in
+        the recording, even after SIGKILL, while both are written in batches. stdout
+        becomes a large buffer over a writer that calls ``before`` (the recording's
+        flush) ahead of each ``write(2)``, whether :meth:`flush` asked for it or the
+        buffer filled up between two flushes.
+        """
+        self.flush()
+        self._before_flush = before
+        target: IO[bytes] = self.out
+        try:  # straight to the file descriptor, past the old buffer (empty now)
+            target = io.FileIO(self.out.fileno(), "wb", closefd=False)
+        except (AttributeError, OSError, ValueError):
+            pass  # not a file (a test's BytesIO): written through, after the hook
+        self.out = io.BufferedWriter(_FlushFirst(target, before), buffer_size=STDOUT_BUFFER)
 
     def _write_error(self, exc: OSError, *, flushing: bool = False) -> None:
         """A closed pipe ends quietly or is ignored; any other failure is one line, exit 2.
@@ -219,6 +242,26 @@ class Output:
             self.err.flush()
         except (BrokenPipeError, ValueError):
             pass
+
+
+class _FlushFirst(io.RawIOBase):
+    """A raw writer that runs a hook before each write it passes on (:meth:`Output.flush_first`)."""
+
+    def __init__(self, target: IO[bytes], before: Callable[[], None]) -> None:
+        super().__init__()
+        self.target = target
+        self.before = before
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self.before()
+        written = self.target.write(data)
+        return len(data) if written is None else written
+
+    def fileno(self) -> int:
+        return self.target.fileno()
 
 
 class _Discard(io.RawIOBase):

@@ -21,6 +21,8 @@ from wscli.output import Output
 from wscli.render import MessageRenderer, StreamStats, host_port, print_stats_table
 from wscli.stream import ServerClosed, StreamEvent
 
+FLUSH_EVERY = 0.05  # seconds: the longest stdout holds lines on a stream that never pauses
+
 if TYPE_CHECKING:
     from wscli.recording import RecordingWriter
     from wscli.schema import Validator
@@ -221,9 +223,15 @@ class TailRun:
         emit, by_type, now = renderer.message, stats.by_type, time.time
         skip_non_json = mfilter is not None or renderer.field_path is not None
         text_op = OP_TEXT
+        # stdout (and a --record file) is flushed before each wait for the network and
+        # at least this often, so a busy stream shows up in `tail | jq` in bursts.
+        flush, flush_due = self.output.flush, now() + FLUSH_EVERY
         for opcode, data in stream:
             stats.total += 1
-            stats.last_message_at = now()
+            stats.last_message_at = received = now()
+            if received >= flush_due:
+                flush()
+                flush_due = received + FLUSH_EVERY
             if recorder is not None:
                 recorder.frame("in", opcode, data)
             if opcode == text_op:
