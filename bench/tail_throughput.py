@@ -25,6 +25,7 @@ import json
 import os
 import platform
 import random
+import resource
 import select
 import shutil
 import socket
@@ -456,6 +457,13 @@ class RunResult:
     how_closed: str
     stderr_tail: str
     exact: bool | None = None  # stdout == the messages, one per line (exact_lines only)
+    cpu_s: float | None = None  # the process's user + system CPU time, start-up included
+
+
+def children_cpu() -> float:
+    """User + system CPU seconds of every child waited for so far (one runs at a time)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def run_one(
@@ -479,6 +487,7 @@ def run_one(
     env = clean_env()
     env.update(contender.env)
     started = time.perf_counter()
+    cpu_before = children_cpu()
     returncode: int | None = None
     timed_out = False
     with open(out_path, "wb") as out, open(tmp / "stderr", "wb+") as err:
@@ -506,6 +515,7 @@ def run_one(
         if proc.stdin:
             proc.stdin.close()
         process_s = time.perf_counter() - started
+        cpu_s = children_cpu() - cpu_before
         err.seek(0)
         stderr_tail = err.read()[-600:].decode("utf-8", "replace").strip()
     timing = sender.wait()
@@ -548,6 +558,7 @@ def run_one(
         how_closed=timing.how_closed,
         stderr_tail=stderr_tail,
         exact=exact,
+        cpu_s=cpu_s,
     )
 
 
@@ -645,7 +656,7 @@ def main(argv: list[str] | None = None) -> int:
                 status = f"{result.rate:>10,.0f} msg/s" if result.ok else f"FAILED: {result.reason}"
                 print(
                     f"  round {rnd + 1} {contender.name:<18} {status}"
-                    f"  (process {result.process_s:.2f}s)",
+                    f"  (process {result.process_s:.2f}s, cpu {result.cpu_s or 0:.2f}s)",
                     flush=True,
                 )
                 if result.ok and result.exact is False:
@@ -665,6 +676,7 @@ def main(argv: list[str] | None = None) -> int:
             "median_rate": median([r.rate for r in good if r.rate]),
             "median_process_s": median([r.process_s for r in good]),
             "median_active_s": median([r.active_s for r in good if r.active_s]),
+            "median_cpu_s": median([r.cpu_s for r in good if r.cpu_s is not None]),
             "failures": [r.reason for r in runs if not r.ok],
         }
 
@@ -673,20 +685,23 @@ def main(argv: list[str] | None = None) -> int:
         return entry["median_rate"] if entry else None
 
     base_bare, base_wscat = rate("bare-skiputf8"), rate("wscat")
+    base_bare_cpu = summary.get("bare-skiputf8", {}).get("median_cpu_s")
     print()
     print(f"median of {args.rounds} round(s), {n:,} messages per run")
     header = (
         f"{'contender':<18} {'ok':>5} {'msg/s':>10} {'vs bare-skiputf8':>17} "
-        f"{'vs wscat':>9} {'process s':>10}"
+        f"{'vs wscat':>9} {'process s':>10} {'cpu s':>6} {'cpu vs bare':>11}"
     )
     print(header)
     print("-" * len(header))
     for name, entry in summary.items():
         rate_, proc_s = entry["median_rate"], entry["median_process_s"]
+        cpu = entry["median_cpu_s"]
         ok_runs = f"{entry['ok_runs']}/{entry['runs']}"
         print(
             f"{name:<18} {ok_runs:>5} {fmt_rate(rate_):>10} {fmt_ratio(rate_, base_bare):>17} "
             f"{fmt_ratio(rate_, base_wscat):>9} {'-' if proc_s is None else f'{proc_s:.2f}':>10}"
+            f" {'-' if cpu is None else f'{cpu:.2f}':>6} {fmt_ratio(cpu, base_bare_cpu):>11}"
         )
 
     targets: list[dict[str, Any]] = []

@@ -97,7 +97,7 @@ def test_stdout_never_reaches_the_kernel_before_the_recording(tmp_path: Path) ->
     recorder = RecordingWriter(path, "ws://h/", batched=True)
     watched = Watched(path)
     output = Output(stdout=watched, is_tty=False, err_is_tty=False)  # type: ignore[arg-type]
-    output.flush_first(recorder.flush)
+    output.batch(recorder.flush)
     line = b'{"n":%d,"pad":"' + b"x" * 300 + b'"}'
     count = 3 * STDOUT_BUFFER // 300  # the stdout buffer fills several times
     for n in range(count):
@@ -125,14 +125,12 @@ def test_a_batched_recording_holds_lines_until_flushed(tmp_path: Path) -> None:
 
 
 def test_the_fast_text_line_is_what_json_dumps_writes(tmp_path: Path) -> None:
-    """Text frames take a hand-built line: byte for byte the general path's line."""
-    import orjson
-
+    """Text frames take one orjson call: the general path's line, byte for byte."""
     from wscli.recording import frame_record
 
     path = tmp_path / "rec.jsonl"
     recorder = RecordingWriter(path, "ws://h/")
-    payloads = ['{"v":"é\\n\\"q\\""}', "\x00\x1f\x7f\u2028\U0001f600", "", "plain"]
+    payloads = ['{"v":"é\\n\\"q\\""}', "\x00\x1f\x7f\u2028\U0001f600", "", "plain\n"]
     for text in payloads:
         recorder.frame("in", OP_TEXT, text.encode())
         recorder.frame("out", OP_TEXT, text.encode())
@@ -143,7 +141,26 @@ def test_the_fast_text_line_is_what_json_dumps_writes(tmp_path: Path) -> None:
         record = json.loads(line)
         payload = record["text"].encode() if "text" in record else b"\xff not utf-8"
         again = frame_record(record["t"], record["dir"], OP_TEXT, payload)
-        assert line == json.dumps(again, ensure_ascii=False, separators=(",", ":")).encode()
+        expected = json.dumps(again, ensure_ascii=False, separators=(",", ":")).encode()
+        # the same record; the same bytes after the time, which this early is below 0.1 ms
+        assert json.loads(line) == json.loads(expected)
+        assert line.partition(b',"dir"')[2] == expected.partition(b',"dir"')[2]
     assert [json.loads(line).get("text") for line in lines[:-1:2]] == payloads
     assert "b64" in json.loads(lines[-1])
-    assert orjson.loads(lines[0])["dir"] == "in"
+
+
+def test_orjson_writes_times_and_text_as_json_dumps_does() -> None:
+    """The two facts the fast line rests on: every code point quoted alike, and times
+    (whole microseconds) printed alike from 0.1 ms on (below, 6e-06 is 6e-6: the same number).
+    """
+    import random
+
+    import orjson
+
+    text = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF)
+    assert orjson.dumps(text) == json.dumps(text, ensure_ascii=False).encode()
+    rng = random.Random(21)
+    for _ in range(20000):
+        t = int(rng.uniform(0.0001, 10 ** rng.randint(-3, 7)) * 1_000_000) / 1_000_000
+        assert orjson.dumps(t) == json.dumps(t).encode(), t
+        assert t == round(t, 6)

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 MODES = ("auto", "pretty", "jsonl", "raw")
 MODE_ALIASES = {"json": "jsonl"}  # `tail -o json` means JSON Lines (issue #10)
 WIDE_LAYOUT = 100  # columns a reading takes in the padded layout, with sensor and conf
-STDOUT_BUFFER = 256 * 1024  # stdout held between flushes when batching (flush_first)
+STDOUT_BUFFER = 256 * 1024  # stdout held between flushes when batching (Output.batch)
 
 
 def env_columns(env: Mapping[str, str]) -> int | None:
@@ -157,7 +157,7 @@ class Output:
             self._write_error(exc)
 
     def flush(self) -> None:
-        """stdout's held lines to the kernel; what :meth:`flush_first` names goes first."""
+        """stdout's held lines to the kernel; what :meth:`batch` names goes first."""
         if self._before_flush is not None:
             self._before_flush()
         try:
@@ -165,14 +165,17 @@ class Output:
         except OSError as exc:
             self._write_error(exc, flushing=True)
 
-    def flush_first(self, before: Callable[[], None]) -> None:
-        """Run ``before`` at every flush and before any stdout byte reaches the kernel.
+    def batch(self, before: Callable[[], None] | None = None) -> None:
+        """Hold stdout in a large buffer between flushes: a ``write(2)`` per batch.
 
-        ``tail --record``'s promise (issue #21): every message printed is already in
-        the recording, even after SIGKILL, while both are written in batches. stdout
-        becomes a large buffer over a writer that calls ``before`` (the recording's
-        flush) ahead of each ``write(2)``, whether :meth:`flush` asked for it or the
-        buffer filled up between two flushes.
+        ``tail`` flushes before each wait for the network and at least every 50 ms;
+        in between, lines gather here instead of in the interpreter's 8 KiB buffer.
+
+        ``before`` runs at every flush and ahead of each ``write(2)`` to stdout, whether
+        :meth:`flush` asked for it or the buffer filled up between two flushes. That is
+        ``tail --record``'s promise (issue #21): with the recording's flush there, every
+        message printed is already in the recording, even after SIGKILL, while both
+        are written in batches.
         """
         self.flush()
         self._before_flush = before
@@ -180,8 +183,8 @@ class Output:
         try:  # straight to the file descriptor, past the old buffer (empty now)
             target = io.FileIO(self.out.fileno(), "wb", closefd=False)
         except (AttributeError, OSError, ValueError):
-            pass  # not a file (a test's BytesIO): written through, after the hook
-        self.out = io.BufferedWriter(_FlushFirst(target, before), buffer_size=STDOUT_BUFFER)
+            pass  # not a file (a test's BytesIO): written through
+        self.out = io.BufferedWriter(_WriteThrough(target, before), buffer_size=STDOUT_BUFFER)
 
     def _write_error(self, exc: OSError, *, flushing: bool = False) -> None:
         """A closed pipe ends quietly or is ignored; any other failure is one line, exit 2.
@@ -244,10 +247,13 @@ class Output:
             pass
 
 
-class _FlushFirst(io.RawIOBase):
-    """A raw writer that runs a hook before each write it passes on (:meth:`Output.flush_first`)."""
+class _WriteThrough(io.RawIOBase):
+    """The raw writer under :meth:`Output.batch`'s buffer: runs ``before``, then writes.
 
-    def __init__(self, target: IO[bytes], before: Callable[[], None]) -> None:
+    Closing it (the buffer being collected) leaves the target open: it is stdout.
+    """
+
+    def __init__(self, target: IO[bytes], before: Callable[[], None] | None) -> None:
         super().__init__()
         self.target = target
         self.before = before
@@ -256,7 +262,8 @@ class _FlushFirst(io.RawIOBase):
         return True
 
     def write(self, data: Any) -> int:
-        self.before()
+        if self.before is not None:
+            self.before()
         written = self.target.write(data)
         return len(data) if written is None else written
 

@@ -107,8 +107,8 @@ def tail(
                 record_file, conn.url, redact=tap.redactor.url, batched=True
             )
             stack.callback(run.recorder.close)
-            # Lines reach the recording in batches, and always before stdout's.
-            output.flush_first(run.recorder.flush)
+        # stdout in batches; with --record, the recording's lines always reach it first.
+        output.batch(run.recorder.flush if run.recorder is not None else None)
         run.execute(stream, duration=duration)
 
 
