@@ -458,6 +458,14 @@ class RunResult:
     stderr_tail: str
     exact: bool | None = None  # stdout == the messages, one per line (exact_lines only)
     cpu_s: float | None = None  # the process's user + system CPU time, start-up included
+    startup_cpu_s: float | None = None  # --net-cpu: the same contender's CPU for 1 message
+
+    @property
+    def net_cpu_us(self) -> float | None:
+        """CPU microseconds per message with start-up taken out (``--net-cpu``)."""
+        if self.cpu_s is None or self.startup_cpu_s is None or self.messages < 2:
+            return None
+        return (self.cpu_s - self.startup_cpu_s) / (self.messages - 1) * 1e6
 
 
 def children_cpu() -> float:
@@ -614,6 +622,12 @@ def main(argv: list[str] | None = None) -> int:
         " print each one's rate (to profile a client by hand)",
     )
     parser.add_argument("--port", type=int, default=0, help="with --serve (default: a free one)")
+    parser.add_argument(
+        "--net-cpu",
+        action="store_true",
+        help="before each run, run the contender on a 1-message stream: CPU per message"
+        " with start-up taken out (steadier than rates on a busy machine)",
+    )
     args = parser.parse_args(argv)
     if args.messages < 1 or args.rounds < 1:
         parser.error("--messages and --rounds must be at least 1")
@@ -646,17 +660,29 @@ def main(argv: list[str] | None = None) -> int:
         print(f"removed from the contenders' environment: {', '.join(scrubbed)}")
 
     results: list[RunResult] = []
+    tiny, tiny_lines = encode_frames(messages[:1]), messages[0] + b"\n"
     with tempfile.TemporaryDirectory(prefix="wscli-bench-") as tmpdir:
         tmp = Path(tmpdir)
         for rnd in range(args.rounds):
             order = contenders if rnd % 2 == 0 else list(reversed(contenders))
             for contender in order:
+                startup = None
+                if args.net_cpu:
+                    one = run_one(contender, tiny, 1, rnd + 1, args.timeout, tmp, tiny_lines)
+                    startup = one.cpu_s if one.ok else None
                 result = run_one(contender, stream, n, rnd + 1, args.timeout, tmp, expected_lines)
+                result.startup_cpu_s = startup
                 results.append(result)
                 status = f"{result.rate:>10,.0f} msg/s" if result.ok else f"FAILED: {result.reason}"
                 print(
                     f"  round {rnd + 1} {contender.name:<18} {status}"
-                    f"  (process {result.process_s:.2f}s, cpu {result.cpu_s or 0:.2f}s)",
+                    f"  (process {result.process_s:.2f}s, cpu {result.cpu_s or 0:.2f}s"
+                    + (
+                        f", {result.net_cpu_us:.2f} cpu us/msg"
+                        if result.net_cpu_us is not None
+                        else ""
+                    )
+                    + ")",
                     flush=True,
                 )
                 if result.ok and result.exact is False:
@@ -677,6 +703,7 @@ def main(argv: list[str] | None = None) -> int:
             "median_process_s": median([r.process_s for r in good]),
             "median_active_s": median([r.active_s for r in good if r.active_s]),
             "median_cpu_s": median([r.cpu_s for r in good if r.cpu_s is not None]),
+            "median_net_cpu_us": median([r.net_cpu_us for r in good if r.net_cpu_us is not None]),
             "failures": [r.reason for r in runs if not r.ok],
         }
 
@@ -686,22 +713,32 @@ def main(argv: list[str] | None = None) -> int:
 
     base_bare, base_wscat = rate("bare-skiputf8"), rate("wscat")
     base_bare_cpu = summary.get("bare-skiputf8", {}).get("median_cpu_s")
+    # Net CPU ratios read like rate ratios: the baseline's CPU per message over this one's.
+    bare_net = summary.get("bare-skiputf8", {}).get("median_net_cpu_us")
+    wscat_net = summary.get("wscat", {}).get("median_net_cpu_us")
     print()
     print(f"median of {args.rounds} round(s), {n:,} messages per run")
     header = (
         f"{'contender':<18} {'ok':>5} {'msg/s':>10} {'vs bare-skiputf8':>17} "
         f"{'vs wscat':>9} {'process s':>10} {'cpu s':>6} {'cpu vs bare':>11}"
+        + (f" {'cpu us/msg':>10} {'vs bare':>8} {'vs wscat':>9}" if args.net_cpu else "")
     )
     print(header)
     print("-" * len(header))
     for name, entry in summary.items():
         rate_, proc_s = entry["median_rate"], entry["median_process_s"]
-        cpu = entry["median_cpu_s"]
+        cpu, net = entry["median_cpu_s"], entry["median_net_cpu_us"]
         ok_runs = f"{entry['ok_runs']}/{entry['runs']}"
         print(
             f"{name:<18} {ok_runs:>5} {fmt_rate(rate_):>10} {fmt_ratio(rate_, base_bare):>17} "
             f"{fmt_ratio(rate_, base_wscat):>9} {'-' if proc_s is None else f'{proc_s:.2f}':>10}"
             f" {'-' if cpu is None else f'{cpu:.2f}':>6} {fmt_ratio(cpu, base_bare_cpu):>11}"
+            + (
+                f" {'-' if net is None else f'{net:.2f}':>10} {fmt_ratio(bare_net, net):>8}"
+                f" {fmt_ratio(wscat_net, net):>9}"
+                if args.net_cpu
+                else ""
+            )
         )
 
     targets: list[dict[str, Any]] = []
