@@ -201,8 +201,9 @@ class OneShotSender:
         for start in range(0, len(view), CHUNK):
             conn.sendall(view[start : start + CHUNK])
             early = early or self._early_close(conn, proto)
-        proto.send_close(1000)
-        conn.sendall(b"".join(proto.data_to_send()))
+        if not early:  # a client that closed first (tail -n 1) is not sent a close back
+            proto.send_close(1000)
+            conn.sendall(b"".join(proto.data_to_send()))
         t.sent_all = time.perf_counter()
         if early == "eof":
             # Half-closed before the end: the server cannot see when the client is done;

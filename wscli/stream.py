@@ -8,7 +8,6 @@ ping, give up, or reconnect with exponential backoff and full jitter.
 from __future__ import annotations
 
 import math
-import random
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -35,6 +34,8 @@ from wscli.frames import (
 from wscli.tap import Tap
 
 if TYPE_CHECKING:
+    import random
+
     from wscli.transport import BufferedWebSocket
 
 BACKOFF_CAP = 30.0
@@ -128,7 +129,7 @@ class Stream:
         self.tap = tap
         self.on_event = on_event
         self.before_block = before_block
-        self.rng = rng or random.Random()
+        self._rng = rng
         self.threadsafe = threadsafe  # sends come from another thread too (connect)
         self.on_pong = on_pong  # sees every pong (connect's /ping round trip)
         self.ws: BufferedWebSocket | None = None
@@ -138,6 +139,15 @@ class Stream:
         self.close_reason = ""
         self._delivered = False  # since the last drop
         self._failures = 0
+
+    @property
+    def rng(self) -> random.Random:
+        """The backoff's jitter, made when first needed: start-up skips importing random."""
+        if self._rng is None:
+            import random
+
+            self._rng = random.Random()
+        return self._rng
 
     def connect(self) -> None:
         """First connection: failures are reported at once, not retried (like curl)."""
