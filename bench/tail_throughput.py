@@ -134,8 +134,9 @@ class ServerTiming:
 class OneShotSender:
     """Serves exactly one connection on 127.0.0.1:<free port> from a thread."""
 
-    def __init__(self, stream: bytes, timeout: float, port: int = 0) -> None:
+    def __init__(self, stream: bytes, timeout: float, port: int = 0, repeat: int = 1) -> None:
         self.stream = stream
+        self.repeat = repeat  # the stream sent this many times over (bench/memory.py)
         self.timeout = timeout
         self.timing = ServerTiming()
         self.listener = socket.create_server(("127.0.0.1", port))
@@ -198,9 +199,10 @@ class OneShotSender:
         t.handshake_done = time.perf_counter()
         view = memoryview(self.stream)
         early = ""  # a close frame or EOF from the client before the stream ended
-        for start in range(0, len(view), CHUNK):
-            conn.sendall(view[start : start + CHUNK])
-            early = early or self._early_close(conn, proto)
+        for _ in range(self.repeat):
+            for start in range(0, len(view), CHUNK):
+                conn.sendall(view[start : start + CHUNK])
+                early = early or self._early_close(conn, proto)
         if not early:  # a client that closed first (tail -n 1) is not sent a close back
             proto.send_close(1000)
             conn.sendall(b"".join(proto.data_to_send()))
