@@ -38,13 +38,13 @@ BARE = "import websocket\nws = websocket.create_connection({url!r})\nprint(ws.re
 # Which modules are loaded when the first message is printed (the process then exits).
 LOADED = (
     "import sys, runpy\n"
-    "import wscli.render as render\n"
-    "original = render.MessageRenderer.message\n"
+    "import wscli.output as output\n"
+    "original = output.Output.write\n"
     "def spy(self, *args, **kwargs):\n"
     "    print(' '.join(sorted(sys.modules)), file=sys.stderr)\n"
-    "    render.MessageRenderer.message = original\n"
+    "    output.Output.write = original\n"
     "    return original(self, *args, **kwargs)\n"
-    "render.MessageRenderer.message = spy\n"
+    "output.Output.write = spy\n"
     "sys.argv = ['wscli', 'tail', {url!r}, '-n', '1', '-o', 'jsonl']\n"
     "runpy.run_module('wscli', run_name='__main__')\n"
 )

@@ -95,6 +95,8 @@ class MessageRenderer:
         self.clock = output.clock
         self.value_column = DecimalColumn(4, 3)
         self.conf_column = DecimalColumn(1, 3)
+        if self.mode == "jsonl" and field_path is None and not self.received_at:
+            self.message = self._jsonl_line  # type: ignore[method-assign]
 
     # -- data messages -----------------------------------------------------------------
     def message(self, data: bytes, obj: Any, problems: list[Problem] | None = None) -> bool:
@@ -112,6 +114,14 @@ class MessageRenderer:
             self.write(data + b"\n")
         else:
             self.write(self._pretty(obj, problems).encode("utf-8", "replace") + b"\n")
+        return True
+
+    def _jsonl_line(self, data: bytes, obj: Any, problems: list[Problem] | None = None) -> bool:
+        """:meth:`message` for plain JSON Lines (no --field, no --with-received-at), the
+        commonest case on a fast stream: the same line without the checks per message."""
+        if b"\n" in data or b"\r" in data:
+            data = one_line(data)
+        self.write(data + b"\n")
         return True
 
     def _field(self, obj: Any, data: bytes = b"") -> bool:
