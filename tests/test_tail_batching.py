@@ -164,3 +164,57 @@ def test_orjson_writes_times_and_text_as_json_dumps_does() -> None:
         t = int(rng.uniform(0.0001, 10 ** rng.randint(-3, 7)) * 1_000_000) / 1_000_000
         assert orjson.dumps(t) == json.dumps(t).encode(), t
         assert t == round(t, 6)
+
+
+class SlowSource:
+    """A FrameSource from memory that never waits on a network (so nothing flushes at a
+    wait): one message every 20 ms, and at each one, what the reader of stdout sees."""
+
+    network = False
+    url = "ws://memory/"
+    where = "memory"
+
+    def __init__(self, printed: Path, count: int) -> None:
+        self.printed = printed
+        self.count = count
+        self.seen: list[int] = []  # lines on stdout when each message is handed over
+
+    @property
+    def options(self) -> Any:
+        return self
+
+    def connect(self) -> None:
+        pass
+
+    def __iter__(self) -> Any:
+        for n in range(self.count):
+            self.seen.append(self.printed.read_bytes().count(b"\n"))
+            yield 1, b'{"type":"sensor_reading","n":%d}' % n
+            time.sleep(0.02)
+
+
+def test_a_stream_that_never_pauses_is_flushed_every_50_ms(tmp_path: Path) -> None:
+    """Batched stdout still shows lines within about 50 ms when the network never waits."""
+    from wscli.filters import MessageFilter
+    from wscli.render import MessageRenderer
+    from wscli.tailing import FLUSH_EVERY, TailRun
+
+    assert FLUSH_EVERY == 0.05
+    printed = tmp_path / "out.jsonl"
+    with open(printed, "wb") as out:
+        output = Output(stdout=out, is_tty=False, err_is_tty=False)
+        output.batch()
+        run = TailRun(
+            output=output,
+            renderer=MessageRenderer(output, "jsonl"),
+            message_filter=MessageFilter.from_options((), (), ()),
+            validator=None,
+            fail_on_invalid=False,
+            count=None,
+            show_stats=False,
+        )
+        source = SlowSource(printed, 12)
+        run.execute(source, duration=None)  # type: ignore[arg-type]
+    # Message 10 comes ~200 ms in: lines from before the last 50-ms flush are out by then.
+    assert source.seen[10] >= 5, source.seen
+    assert printed.read_bytes().count(b"\n") == 12
