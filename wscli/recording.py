@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NoReturn
 
 from wscli.errors import BadUsage
 from wscli.frames import OP_BINARY, OP_CLOSE, OP_TEXT, OPCODE_NAMES, parse_close_payload
@@ -125,7 +125,7 @@ class RecordingWriter:
         except OSError as exc:
             self._failed_write(exc)
 
-    def _failed_write(self, exc: OSError) -> None:
+    def _failed_write(self, exc: OSError) -> NoReturn:
         self._failed = True
         raise write_failed(
             f"recording {self.path}",
