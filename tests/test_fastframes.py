@@ -233,6 +233,7 @@ LIMITS = st.sampled_from([None] * 4 + [0, 1, 125, 126, 127, 65535, 65536]) | st.
 # -- the properties --------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     made=streams(),
@@ -300,7 +301,6 @@ def unusual_endings() -> list[bytes]:
     ]
 
 
-@pytest.mark.slow
 def test_split_at_every_byte() -> None:
     """Every kind of frame, the stream cut in two at each byte and cut into single bytes."""
     for stream in [every_kind(), *unusual_endings()]:
