@@ -261,11 +261,11 @@ class _WriteThrough(io.RawIOBase):
     def writable(self) -> bool:
         return True
 
-    def write(self, data: Any) -> int:
+    def write(self, data: Any) -> int | None:
         if self.before is not None:
             self.before()
-        written = self.target.write(data)
-        return len(data) if written is None else written
+        # None from a non-blocking stdout means "would block": the buffer above says so.
+        return self.target.write(data)
 
     def fileno(self) -> int:
         return self.target.fileno()
