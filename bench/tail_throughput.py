@@ -25,6 +25,7 @@ import json
 import os
 import platform
 import random
+import resource
 import select
 import shutil
 import socket
@@ -133,8 +134,9 @@ class ServerTiming:
 class OneShotSender:
     """Serves exactly one connection on 127.0.0.1:<free port> from a thread."""
 
-    def __init__(self, stream: bytes, timeout: float, port: int = 0) -> None:
+    def __init__(self, stream: bytes, timeout: float, port: int = 0, repeat: int = 1) -> None:
         self.stream = stream
+        self.repeat = repeat  # the stream sent this many times over (bench/memory.py)
         self.timeout = timeout
         self.timing = ServerTiming()
         self.listener = socket.create_server(("127.0.0.1", port))
@@ -197,11 +199,13 @@ class OneShotSender:
         t.handshake_done = time.perf_counter()
         view = memoryview(self.stream)
         early = ""  # a close frame or EOF from the client before the stream ended
-        for start in range(0, len(view), CHUNK):
-            conn.sendall(view[start : start + CHUNK])
-            early = early or self._early_close(conn, proto)
-        proto.send_close(1000)
-        conn.sendall(b"".join(proto.data_to_send()))
+        for _ in range(self.repeat):
+            for start in range(0, len(view), CHUNK):
+                conn.sendall(view[start : start + CHUNK])
+                early = early or self._early_close(conn, proto)
+        if not early:  # a client that closed first (tail -n 1) is not sent a close back
+            proto.send_close(1000)
+            conn.sendall(b"".join(proto.data_to_send()))
         t.sent_all = time.perf_counter()
         if early == "eof":
             # Half-closed before the end: the server cannot see when the client is done;
@@ -391,6 +395,13 @@ def build_contenders(install: bool) -> tuple[list[Contender], dict[str, str]]:
             exact_lines=True,
         ),
         Contender(
+            "wscli-record",
+            "wscli-jsonl plus --record rec.jsonl (a recording of every frame, kill -9 safe)",
+            [*tail_jsonl, "--record", "rec.jsonl"],
+            count=count_lines,
+            exact_lines=True,
+        ),
+        Contender(
             "wscli-pretty",
             "wscli --color always tail URL -o pretty > file (pretty forced in a pipe)",
             [*wscli, "--color", "always", "tail", "{url}", "-o", "pretty", "--no-reconnect"],
@@ -449,6 +460,21 @@ class RunResult:
     how_closed: str
     stderr_tail: str
     exact: bool | None = None  # stdout == the messages, one per line (exact_lines only)
+    cpu_s: float | None = None  # the process's user + system CPU time, start-up included
+    startup_cpu_s: float | None = None  # --net-cpu: the same contender's CPU for 1 message
+
+    @property
+    def net_cpu_us(self) -> float | None:
+        """CPU microseconds per message with start-up taken out (``--net-cpu``)."""
+        if self.cpu_s is None or self.startup_cpu_s is None or self.messages < 2:
+            return None
+        return (self.cpu_s - self.startup_cpu_s) / (self.messages - 1) * 1e6
+
+
+def children_cpu() -> float:
+    """User + system CPU seconds of every child waited for so far (one runs at a time)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def run_one(
@@ -472,6 +498,7 @@ def run_one(
     env = clean_env()
     env.update(contender.env)
     started = time.perf_counter()
+    cpu_before = children_cpu()
     returncode: int | None = None
     timed_out = False
     with open(out_path, "wb") as out, open(tmp / "stderr", "wb+") as err:
@@ -499,6 +526,7 @@ def run_one(
         if proc.stdin:
             proc.stdin.close()
         process_s = time.perf_counter() - started
+        cpu_s = children_cpu() - cpu_before
         err.seek(0)
         stderr_tail = err.read()[-600:].decode("utf-8", "replace").strip()
     timing = sender.wait()
@@ -541,6 +569,7 @@ def run_one(
         how_closed=timing.how_closed,
         stderr_tail=stderr_tail,
         exact=exact,
+        cpu_s=cpu_s,
     )
 
 
@@ -596,6 +625,12 @@ def main(argv: list[str] | None = None) -> int:
         " print each one's rate (to profile a client by hand)",
     )
     parser.add_argument("--port", type=int, default=0, help="with --serve (default: a free one)")
+    parser.add_argument(
+        "--net-cpu",
+        action="store_true",
+        help="before each run, run the contender on a 1-message stream: CPU per message"
+        " with start-up taken out (steadier than rates on a busy machine)",
+    )
     args = parser.parse_args(argv)
     if args.messages < 1 or args.rounds < 1:
         parser.error("--messages and --rounds must be at least 1")
@@ -628,17 +663,29 @@ def main(argv: list[str] | None = None) -> int:
         print(f"removed from the contenders' environment: {', '.join(scrubbed)}")
 
     results: list[RunResult] = []
+    tiny, tiny_lines = encode_frames(messages[:1]), messages[0] + b"\n"
     with tempfile.TemporaryDirectory(prefix="wscli-bench-") as tmpdir:
         tmp = Path(tmpdir)
         for rnd in range(args.rounds):
             order = contenders if rnd % 2 == 0 else list(reversed(contenders))
             for contender in order:
+                startup = None
+                if args.net_cpu:
+                    one = run_one(contender, tiny, 1, rnd + 1, args.timeout, tmp, tiny_lines)
+                    startup = one.cpu_s if one.ok else None
                 result = run_one(contender, stream, n, rnd + 1, args.timeout, tmp, expected_lines)
+                result.startup_cpu_s = startup
                 results.append(result)
                 status = f"{result.rate:>10,.0f} msg/s" if result.ok else f"FAILED: {result.reason}"
                 print(
                     f"  round {rnd + 1} {contender.name:<18} {status}"
-                    f"  (process {result.process_s:.2f}s)",
+                    f"  (process {result.process_s:.2f}s, cpu {result.cpu_s or 0:.2f}s"
+                    + (
+                        f", {result.net_cpu_us:.2f} cpu us/msg"
+                        if result.net_cpu_us is not None
+                        else ""
+                    )
+                    + ")",
                     flush=True,
                 )
                 if result.ok and result.exact is False:
@@ -658,6 +705,8 @@ def main(argv: list[str] | None = None) -> int:
             "median_rate": median([r.rate for r in good if r.rate]),
             "median_process_s": median([r.process_s for r in good]),
             "median_active_s": median([r.active_s for r in good if r.active_s]),
+            "median_cpu_s": median([r.cpu_s for r in good if r.cpu_s is not None]),
+            "median_net_cpu_us": median([r.net_cpu_us for r in good if r.net_cpu_us is not None]),
             "failures": [r.reason for r in runs if not r.ok],
         }
 
@@ -666,20 +715,33 @@ def main(argv: list[str] | None = None) -> int:
         return entry["median_rate"] if entry else None
 
     base_bare, base_wscat = rate("bare-skiputf8"), rate("wscat")
+    base_bare_cpu = summary.get("bare-skiputf8", {}).get("median_cpu_s")
+    # Net CPU ratios read like rate ratios: the baseline's CPU per message over this one's.
+    bare_net = summary.get("bare-skiputf8", {}).get("median_net_cpu_us")
+    wscat_net = summary.get("wscat", {}).get("median_net_cpu_us")
     print()
     print(f"median of {args.rounds} round(s), {n:,} messages per run")
     header = (
         f"{'contender':<18} {'ok':>5} {'msg/s':>10} {'vs bare-skiputf8':>17} "
-        f"{'vs wscat':>9} {'process s':>10}"
+        f"{'vs wscat':>9} {'process s':>10} {'cpu s':>6} {'cpu vs bare':>11}"
+        + (f" {'cpu us/msg':>10} {'vs bare':>8} {'vs wscat':>9}" if args.net_cpu else "")
     )
     print(header)
     print("-" * len(header))
     for name, entry in summary.items():
         rate_, proc_s = entry["median_rate"], entry["median_process_s"]
+        cpu, net = entry["median_cpu_s"], entry["median_net_cpu_us"]
         ok_runs = f"{entry['ok_runs']}/{entry['runs']}"
         print(
             f"{name:<18} {ok_runs:>5} {fmt_rate(rate_):>10} {fmt_ratio(rate_, base_bare):>17} "
             f"{fmt_ratio(rate_, base_wscat):>9} {'-' if proc_s is None else f'{proc_s:.2f}':>10}"
+            f" {'-' if cpu is None else f'{cpu:.2f}':>6} {fmt_ratio(cpu, base_bare_cpu):>11}"
+            + (
+                f" {'-' if net is None else f'{net:.2f}':>10} {fmt_ratio(bare_net, net):>8}"
+                f" {fmt_ratio(wscat_net, net):>9}"
+                if args.net_cpu
+                else ""
+            )
         )
 
     targets: list[dict[str, Any]] = []

@@ -510,6 +510,12 @@ class ScriptedSocket:
         self.clock.now += advance
         return opcode, SimpleNamespace(data=data)
 
+    def next_frames(self) -> list[tuple[int, bytes]]:
+        """One scripted frame at a time, as BufferedWebSocket.next_frames hands them."""
+        opcode, frame = self.next_frame()
+        data = frame.data
+        return [(opcode, data.encode("utf-8") if isinstance(data, str) else data)]
+
     def ping(self, payload: bytes) -> None:
         self.pings.append((self.clock.now, payload))
 

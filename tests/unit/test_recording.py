@@ -88,7 +88,7 @@ def test_close_after_a_failed_write_stays_quiet(tmp_path: Path) -> None:
         RecordingWriter(full, "ws://x")  # the header line fails; the file is closed
     writer = RecordingWriter(tmp_path / "rec.jsonl", "ws://x")
     writer._file.close()
-    writer._file = full.open("w", encoding="utf-8", buffering=1)  # the disk fills up
+    writer._file = full.open("wb", buffering=0)  # the disk fills up
     with pytest.raises(WriteFailed) as info:
         writer.frame("in", OP_TEXT, b"x" * 1000)
     assert info.value.hint == "free some space or record somewhere else; lines so far are kept"

@@ -66,10 +66,10 @@ def test_a_recording_is_exact_line_by_line(frozen: None, tmp_path: Path) -> None
 
 
 class FailingFile:
-    """A real text file whose ``close`` (and optionally ``write``) the system refuses."""
+    """A real file whose ``close`` (and optionally ``write``) the system refuses."""
 
     def __init__(
-        self, real: IO[str], close_error: OSError, write_error: BaseException | None = None
+        self, real: IO[bytes], close_error: OSError, write_error: BaseException | None = None
     ) -> None:
         self.real = real
         self.close_error = close_error
@@ -79,10 +79,13 @@ class FailingFile:
     def closed(self) -> bool:
         return self.real.closed
 
-    def write(self, text: str) -> int:
+    def write(self, data: bytes) -> int:
         if self.write_error is not None:
             raise self.write_error
-        return self.real.write(text)
+        return self.real.write(data)
+
+    def flush(self) -> None:
+        self.real.flush()
 
     def close(self) -> None:
         self.real.close()
@@ -147,6 +150,8 @@ def _latin1_locale(monkeypatch: pytest.MonkeyPatch) -> None:
     def fake_open(
         file: str | Path, mode: str = "r", *, encoding: str | None = None, **kwargs: Any
     ) -> IO[Any]:
+        if "b" in mode:  # bytes: no encoding to get wrong
+            return builtins.open(file, mode, **kwargs)
         return builtins.open(file, mode, encoding=encoding or "latin-1", **kwargs)
 
     monkeypatch.setattr(recording, "open", fake_open, raising=False)

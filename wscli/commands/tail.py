@@ -36,7 +36,7 @@ DEMO_RATE = 5.0
     "--record",
     "record_file",
     type=click.Path(dir_okay=False, writable=True),
-    help="Save received messages as a recording (flushed line by line).",
+    help="Save received messages as a recording (each message is in it before it is printed).",
 )
 @click.option(
     "--retries",
@@ -103,8 +103,12 @@ def tail(
         if record_file:
             from wscli.recording import RecordingWriter
 
-            run.recorder = RecordingWriter(record_file, conn.url, redact=tap.redactor.url)
+            run.recorder = RecordingWriter(
+                record_file, conn.url, redact=tap.redactor.url, batched=True
+            )
             stack.callback(run.recorder.close)
+        # stdout in batches; with --record, the recording's lines always reach it first.
+        output.batch(run.recorder.flush if run.recorder is not None else None)
         run.execute(stream, duration=duration)
 
 

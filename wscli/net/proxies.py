@@ -52,20 +52,31 @@ class ProxyChoice:
         return "check the --proxy address, or drop --proxy to connect directly"
 
 
+def _bypassed(host: str) -> bool:
+    """``no_proxy`` names ``host``: the standard library's reading of the variable.
+
+    urllib.request (with http.client and email behind it) is imported only when a
+    ``no_proxy`` variable is set: a few milliseconds of every start-up otherwise.
+    """
+    if not any(name.lower() == "no_proxy" and value for name, value in os.environ.items()):
+        return False
+    import urllib.request
+
+    return bool(urllib.request.proxy_bypass_environment(host))  # type: ignore[attr-defined]
+
+
 def proxy_choice(options: ConnectOptions) -> ProxyChoice | None:
     """The proxy this connection uses, or None (``--no-proxy``, no variable, no_proxy match).
 
     Raises:
         BadUsage: the proxy URL has a scheme websocket-client cannot use.
     """
-    import urllib.request
-
     if options.no_proxy:
         return None
     parts = urlsplit(options.url)
     value, source = options.proxy, "--proxy"
     if not value:
-        if urllib.request.proxy_bypass_environment(parts.hostname or ""):  # type: ignore[attr-defined]
+        if _bypassed(parts.hostname or ""):
             return None
         keys = (
             ("https_proxy", "all_proxy") if parts.scheme == "wss" else ("http_proxy", "all_proxy")

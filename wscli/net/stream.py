@@ -8,7 +8,6 @@ ping, give up, or reconnect with exponential backoff and full jitter.
 from __future__ import annotations
 
 import math
-import random
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -35,7 +34,10 @@ from wscli.net.tap import Tap
 from wscli.net.target import ConnectOptions, Handshake, server_close
 
 if TYPE_CHECKING:
+    import random
+
     from wscli.net.transport import BufferedWebSocket
+
 
 BACKOFF_CAP = 30.0
 NORMAL_CLOSE_CODES = frozenset({1000})
@@ -128,7 +130,7 @@ class Stream:
         self.tap = tap
         self.on_event = on_event
         self.before_block = before_block
-        self.rng = rng or random.Random()
+        self._rng = rng
         self.threadsafe = threadsafe  # sends come from another thread too (connect)
         self.on_pong = on_pong  # sees every pong (connect's /ping round trip)
         self.ws: BufferedWebSocket | None = None
@@ -138,6 +140,15 @@ class Stream:
         self.close_reason = ""
         self._delivered = False  # since the last drop
         self._failures = 0
+
+    @property
+    def rng(self) -> random.Random:
+        """The backoff's jitter, made when first needed: start-up skips importing random."""
+        if self._rng is None:
+            import random
+
+            self._rng = random.Random()
+        return self._rng
 
     def connect(self) -> None:
         """First connection: failures are reported at once, not retried (like curl)."""
@@ -194,7 +205,7 @@ class Stream:
             # deadline, as a socket timeout cannot be infinite.
             ws.deadline = deadline if deadline != inf else None
             try:
-                opcode, frame = ws.next_frame()
+                frames = ws.next_frames()
             except websocket.WebSocketTimeoutException:
                 now = monotonic()
                 if now >= end_at:
@@ -220,13 +231,13 @@ class Stream:
                 error = classify(exc, options)
                 raise _Dropped(error, retryable=is_retryable(error)) from exc
             pong_due = inf
-            data = frame.data
-            payload: bytes = data if isinstance(data, bytes) else data.encode("utf-8")
+            opcode, payload = frames[0]
             if opcode == OP_TEXT or opcode == OP_BINARY:
+                # A batch holds data frames only; a control frame always comes alone.
+                self._delivered = True
+                yield from frames
                 if idle:
                     idle_due = monotonic() + idle
-                self._delivered = True
-                yield opcode, payload
             elif opcode == OP_CLOSE:
                 code, reason = server_close(payload, options)
                 self.close_code, self.close_reason = code, reason

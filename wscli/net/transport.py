@@ -19,6 +19,7 @@ import websocket
 from websocket._abnf import ABNF, frame_buffer
 from websocket._socket import recv as socket_recv
 
+from wscli.net.fastframes import NO_LIMIT, parse_data_frames
 from wscli.net.tap import Tap
 
 READ_CHUNK = 256 * 1024
@@ -78,6 +79,10 @@ class LimitedFrameBuffer(frame_buffer):
 class BufferedWebSocket(websocket.WebSocket):
     """A ``WebSocket`` whose reads come from one large buffered ``recv`` per chunk."""
 
+    # Plain data frames are parsed in bulk by wscli.net.fastframes (next_frames); off in
+    # TappedWebSocket, whose tap must see every frame through recv_frame.
+    fast_lane = True
+
     def __init__(self, *, max_size: int | None = None, **kwargs: Any) -> None:
         kwargs.setdefault("skip_utf8_validation", True)
         kwargs.setdefault("enable_multithread", False)
@@ -85,6 +90,7 @@ class BufferedWebSocket(websocket.WebSocket):
         self._rbuf = b""
         self._rpos = 0
         self.frame_buffer: LimitedFrameBuffer = LimitedFrameBuffer(self, max_size)
+        self._limit = NO_LIMIT if max_size is None else max_size
         # Monotonic time after which a read that would block raises a timeout.
         self.deadline: float | None = None
         # Called when the buffer is empty and the next read may block.
@@ -146,6 +152,37 @@ class BufferedWebSocket(websocket.WebSocket):
         self._rbuf = data
         self._rpos = 0
 
+    def next_frames(self) -> list[tuple[int, bytes]]:
+        """The next frames as ``(opcode, payload)``: a batch of data frames, or one of any kind.
+
+        Plain data frames (final, unmasked, text or binary, within the size limit)
+        found whole in the read buffer come back together from
+        :func:`wscli.net.fastframes.parse_data_frames`: one call and no ``ABNF`` per
+        frame. Anything else (a control frame, a fragment, a frame cut by the end
+        of the buffer, a masked or oversized one, bad RSV bits or opcode) is read by
+        :meth:`next_frame`, websocket-client's parser with its every rule, and comes
+        back alone. The fast lane only starts where the library holds no partial
+        frame (after a timeout mid-frame it does) and no fragmented message is open.
+        """
+        if self.fast_lane and not self.cont_frame.recving_frames:
+            reader = self.frame_buffer
+            if reader.header is None and not reader.recv_buffer:
+                buf, pos = self._rbuf, self._rpos
+                if pos >= len(buf):
+                    self._refill()
+                    buf, pos = self._rbuf, 0
+                frames: list[tuple[int, bytes]] = []
+                end = parse_data_frames(buf, pos, self._limit, frames)
+                if frames:
+                    if end >= len(buf):
+                        self._rbuf, self._rpos = b"", 0
+                    else:
+                        self._rpos = end
+                    return frames
+        opcode, frame = self.next_frame()
+        data = frame.data
+        return [(opcode, data if isinstance(data, bytes) else data.encode("utf-8"))]
+
     def next_frame(self) -> tuple[int, ABNF]:
         """``recv_data_frame(control_frame=True)`` with a fast lane for whole data frames.
 
@@ -184,6 +221,7 @@ class TappedWebSocket(BufferedWebSocket):
     """Reports every frame to the tap: data, pings, automatic pongs and closes."""
 
     tap: Tap
+    fast_lane = False  # every frame goes through recv_frame, where the tap sees it
 
     def send_frame(self, frame: ABNF) -> int:
         data = frame.data

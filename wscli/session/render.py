@@ -96,6 +96,8 @@ class MessageRenderer:
         self.clock = output.clock
         self.value_column = DecimalColumn(4, 3)
         self.conf_column = DecimalColumn(1, 3)
+        if self.mode == "jsonl" and field_path is None and not self.received_at:
+            self.message = self._jsonl_line  # type: ignore[method-assign]
 
     # -- data messages -----------------------------------------------------------------
     def message(self, data: bytes, obj: Any, problems: list[Problem] | None = None) -> bool:
@@ -122,6 +124,14 @@ class MessageRenderer:
         else:
             self.write(data)
             self.write(b"\n")
+
+    def _jsonl_line(self, data: bytes, obj: Any, problems: list[Problem] | None = None) -> bool:
+        """:meth:`message` for plain JSON Lines (no --field, no --with-received-at), the
+        commonest case on a fast stream: the same line without the checks per message."""
+        if b"\n" in data or b"\r" in data:
+            data = one_line(data)
+        self._write_line(data)
+        return True
 
     def _field(self, obj: Any, data: bytes = b"") -> bool:
         """The field's value; a message without it prints ``null`` (jq) or an empty line.

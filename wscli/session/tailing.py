@@ -23,6 +23,8 @@ from wscli.output.files import ReportFiles
 from wscli.output.terminal import Output
 from wscli.session.render import MessageRenderer, StreamStats, host_port, print_stats_table
 
+FLUSH_EVERY = 0.05  # seconds: the longest stdout holds lines on a stream that never pauses
+
 if TYPE_CHECKING:
     from wscli.checks.schema import Validator
     from wscli.recording import RecordingWriter
@@ -295,9 +297,15 @@ class TailRun:
         # messages that pass the filter are validated, so it judges those afterwards.
         checker = validator if mfilter is None else None
         malformed, binary, invalid = MALFORMED, BINARY, INVALID
+        # stdout (and a --record file) is flushed before each wait for the network and
+        # at least this often, so a busy stream shows up in `tail | jq` in bursts.
+        flush, flush_due = self.output.flush, now() + FLUSH_EVERY
         for opcode, data in stream:
             stats.total += 1
-            stats.last_message_at = now()
+            stats.last_message_at = received = now()
+            if received >= flush_due:
+                flush()
+                flush_due = received + FLUSH_EVERY
             if recorder is not None:
                 recorder.frame("in", opcode, data)
             verdict = judge(opcode, data, checker)
