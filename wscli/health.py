@@ -1,0 +1,764 @@
+"""Stream health: judge the sensor stream as a whole, not only each message (issue 19).
+
+Pure: no sockets, files, terminals or Click. A command feeds each decoded message
+with its receive time to :meth:`HealthEngine.observe` and asks :meth:`HealthEngine.result`
+for the verdict at the end (or as often as a live view wants one).
+
+Checks, per source (``data.sensor_id`` unless a source key path says otherwise):
+
+=============  ===========================================================  =========
+check          raises                                                       level
+=============  ===========================================================  =========
+coverage       fewer sources than expected, or an expected one never seen   fail
+staleness      a source silent longer than ``max_staleness`` (mid-run or    fail
+               to the end of the run)
+cadence        a gap between readings over 5x the source's median interval  suspect
+               (once the source has 5 readings)
+duplicates     the same ``data.id`` twice                                   fail
+               the same timestamp and value as the source's last reading    suspect
+order          ``data.id`` going backwards                                  suspect
+               ``data.timestamp`` going backwards                           fail
+clock_skew     abs(receive time - ``data.timestamp``) over ``max_skew``     fail
+               ``created_at`` before ``timestamp``; a timestamp that is     suspect
+               not RFC 3339
+plausibility   value outside its type's range, or missing / not a number    fail
+               a step over ``max_step``, ``flatline`` equal values in a     suspect
+               row, ``confidence`` under ``min_confidence``, another unit
+status         a ``sensor_status`` saying offline or low_battery            suspect
+error_rate     the share of ``error`` messages over ``max_error_rate``      fail
+=============  ===========================================================  =========
+
+Memory is bounded by design, so 10^6 sources stay small:
+
+- per source: a fixed set of counters and last values (:class:`SourceState`, slots),
+  a ring of the last :data:`INTERVAL_RING` reading intervals for the cadence median,
+  and at most one :class:`Flag` per check (the worst, with a count);
+- for duplicate ``data.id`` detection one shared window of the last
+  :data:`DUPLICATE_WINDOW` ``(source, id)`` hashes: a repeat is caught when it arrives
+  within that many readings of the first, which covers re-sends and replays of a
+  live feed; a repeat further apart is not detected (and costs no memory).
+
+The time axis is the receive time when the input has one (live streams, recordings),
+else ``data.timestamp`` (plain JSON Lines): then clock skew cannot be measured and
+staleness and cadence are judged on the sensor's own clock.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from wscli.healthrules import Rule, Rules, builtin_rules
+
+PASS = "pass"
+SUSPECT = "suspect"
+FAIL = "fail"
+_RANK = {PASS: 0, SUSPECT: 1, FAIL: 2}
+
+CHECKS = (
+    "coverage",
+    "staleness",
+    "cadence",
+    "duplicates",
+    "order",
+    "clock_skew",
+    "plausibility",
+    "status",
+    "error_rate",
+)
+STREAM_CHECKS = ("coverage", "error_rate")  # judged over the stream, not per source
+
+NO_SOURCE = "(no source)"
+DEFAULT_STALENESS = 60.0
+DEFAULT_SKEW = 300.0
+CADENCE_FACTOR = 5.0
+CADENCE_MIN_READINGS = 5
+INTERVAL_RING = 16  # recent intervals kept per source for the median
+MEDIAN_REFRESH = 8  # readings between median recomputations (a bounded estimate)
+DUPLICATE_WINDOW = 1 << 16
+BAD_STATES = frozenset({"offline", "low_battery"})
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*(ms|s|m|h)?\s*$")
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
+
+
+def parse_duration(text: str) -> float:
+    """``500ms``, ``30s``, ``5m``, ``1h`` or plain seconds, as seconds.
+
+    A local parser until the shared duration type in :mod:`wscli.options` lands.
+
+    Raises:
+        ValueError: anything else, or a negative or zero duration.
+    """
+    found = _DURATION.match(text)
+    if not found:
+        raise ValueError(f"{text!r} is not a duration; try 500ms, 30s, 5m or 1h")
+    seconds = float(found.group(1)) * _UNITS[found.group(2)]
+    if seconds <= 0:
+        raise ValueError(f"{text!r}: a duration must be above zero")
+    return seconds
+
+
+def parse_timestamp(text: object) -> float | None:
+    """RFC 3339 (``2024-01-15T12:00:00.123Z``) as POSIX seconds; ``None`` if it is not one."""
+    if text.__class__ is not str or len(text) < 20 or text[10] not in "Tt":
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        return None  # RFC 3339 requires an offset or Z
+    return moment.timestamp()
+
+
+def rfc3339(seconds: float | None) -> str | None:
+    if seconds is None:
+        return None
+    moment = datetime.fromtimestamp(seconds, timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+@dataclass
+class HealthConfig:
+    """The thresholds of one run; ``None`` turns a check off.
+
+    ``--health`` gives these defaults; explicit flags override them.
+    """
+
+    source_key: tuple[str, ...] = ("data", "sensor_id")
+    expect_count: int | None = None
+    expect_ids: tuple[str, ...] = ()
+    max_staleness: float | None = DEFAULT_STALENESS
+    max_skew: float | None = DEFAULT_SKEW
+    max_error_rate: float | None = None
+    strict: bool = False
+    rules: Rules = field(default_factory=builtin_rules)
+
+
+class Flag:
+    """The worst finding of one check on one source, and how often the check fired."""
+
+    __slots__ = ("check", "level", "detail", "at", "count")
+
+    def __init__(self, check: str, level: str, detail: str, at: float | None) -> None:
+        self.check = check
+        self.level = level
+        self.detail = detail
+        self.at = at
+        self.count = 1
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "check": self.check,
+            "level": self.level,
+            "detail": self.detail,
+            "at": rfc3339(self.at),
+            "count": self.count,
+        }
+
+
+class SourceState:
+    """Everything kept about one source: a few counters and last values (bounded)."""
+
+    __slots__ = (
+        "key",
+        "location",
+        "kind",
+        "count",
+        "readings",
+        "first_seen",
+        "last_seen",
+        "max_gap",
+        "max_skew",
+        "last_reading_at",
+        "intervals",
+        "ring_at",
+        "median",
+        "last_id",
+        "last_ts",
+        "last_ts_text",
+        "last_value",
+        "flat_run",
+        "rule",
+        "flags",
+    )
+
+    def __init__(self, key: object) -> None:
+        self.key = key
+        self.location: str | None = None
+        self.kind: str | None = None
+        self.count = 0
+        self.readings = 0
+        self.first_seen: float | None = None
+        self.last_seen: float | None = None
+        self.max_gap = 0.0
+        self.max_skew: float | None = None
+        self.last_reading_at: float | None = None
+        self.intervals: list[float] = []
+        self.ring_at = 0
+        self.median = 0.0
+        self.last_id: object = None
+        self.last_ts: float | None = None
+        self.last_ts_text: object = None
+        self.last_value: float | None = None
+        self.flat_run = 1
+        self.rule: Rule | None = None
+        self.flags: dict[str, Flag] | None = None
+
+
+@dataclass
+class SourceResult:
+    """One row of the report."""
+
+    source: str
+    location: str | None
+    type: str | None
+    count: int
+    first_seen: float | None
+    last_seen: float | None
+    max_gap: float
+    max_skew: float | None
+    flags: list[Flag]
+
+    @property
+    def level(self) -> str:
+        return worst(f.level for f in self.flags)
+
+    @property
+    def rate(self) -> float | None:
+        """Messages per second over the time the source was seen."""
+        if self.first_seen is None or self.last_seen is None or self.count < 2:
+            return None
+        span = self.last_seen - self.first_seen
+        return (self.count - 1) / span if span > 0 else None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "location": self.location,
+            "type": self.type,
+            "level": self.level,
+            "count": self.count,
+            "first_seen": rfc3339(self.first_seen),
+            "last_seen": rfc3339(self.last_seen),
+            "max_gap_s": round(self.max_gap, 3),
+            "max_skew_s": None if self.max_skew is None else round(self.max_skew, 3),
+            "flags": [f.as_dict() for f in self.flags],
+        }
+
+
+@dataclass
+class CheckResult:
+    """One check over the whole stream: what was measured against which threshold."""
+
+    check: str
+    level: str
+    value: Any
+    threshold: Any
+    detail: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "check": self.check,
+            "level": self.level,
+            "value": self.value,
+            "threshold": self.threshold,
+            "detail": self.detail,
+        }
+
+
+@dataclass
+class HealthResult:
+    """The verdict: every source, every check, and whether the run passes."""
+
+    sources: list[SourceResult]
+    checks: list[CheckResult]
+    messages: int
+    strict: bool
+
+    @property
+    def level(self) -> str:
+        return worst([*(c.level for c in self.checks), *(s.level for s in self.sources)])
+
+    @property
+    def ok(self) -> bool:
+        """Fail fails; suspect fails only under ``--strict``."""
+        level = self.level
+        return level == PASS or (level == SUSPECT and not self.strict)
+
+    def count(self, level: str) -> int:
+        return sum(1 for s in self.sources if s.level == level)
+
+    def verdict(self) -> str:
+        """``health: FAILED: 8 sources: 6 pass, 1 suspect, 1 fail; coverage fail (7 of 8)``."""
+        word = "OK" if self.ok else "FAILED"
+        total = len(self.sources)
+        noun = "source" if total == 1 else "sources"
+        parts = [f"{self.count(level)} {level}" for level in (PASS, SUSPECT, FAIL)]
+        line = f"health {word}: {total} {noun}: {', '.join(parts)}"
+        bad = [c for c in self.checks if c.check in STREAM_CHECKS and c.level != PASS]
+        if bad:
+            line += "; " + "; ".join(f"{c.check} {c.level}: {c.detail}" for c in bad)
+        if self.strict and self.level == SUSPECT:
+            line += " (--strict: suspect fails)"
+        return line
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "level": self.level,
+            "strict": self.strict,
+            "result": self.verdict(),
+            "messages": self.messages,
+            "sources": [s.as_dict() for s in self.sources],
+            "checks": [c.as_dict() for c in self.checks],
+        }
+
+
+def worst(levels: Any) -> str:
+    best = PASS
+    for level in levels:
+        if _RANK[level] > _RANK[best]:
+            best = level
+    return best
+
+
+class HealthEngine:
+    """Per-source state fed one message at a time; bounded memory (see the module doc)."""
+
+    def __init__(self, config: HealthConfig | None = None) -> None:
+        self.config = config or HealthConfig()
+        self.sources: dict[object, SourceState] = {}
+        self.messages = 0
+        self.errors = 0
+        self.end: float | None = None  # the latest time seen on the time axis
+        self.worst_staleness = 0.0
+        self.worst_skew: float | None = None
+        self.fired: dict[str, int] = dict.fromkeys(CHECKS, 0)
+        self._recent: set[int] = set()
+        self._ring: list[int] = []
+        self._ring_at = 0
+        key = tuple(self.config.source_key)
+        self._default_key = key == ("data", "sensor_id")
+        self._key_path = key
+
+    # -- feeding ---------------------------------------------------------------------------
+
+    def observe(self, message: object, received: float | None = None) -> None:
+        """One decoded message and its receive time (POSIX seconds; ``None`` if unknown)."""
+        if message.__class__ is not dict:
+            return
+        self.messages += 1
+        mtype = message.get("type")
+        data = message.get("data")
+        if data.__class__ is not dict:
+            data = {}
+        if self._default_key:
+            key = data.get("sensor_id")
+        else:
+            key = self._lookup(message)
+        if key is None:
+            key = NO_SOURCE
+        elif key.__class__ not in (int, str):
+            key = repr(key)[:200]
+        state = self.sources.get(key)
+        if state is None:
+            state = self.sources[key] = SourceState(key)
+        if mtype == "error":
+            self.errors += 1
+        state.count += 1
+        if state.location is None:
+            where = data.get("location")
+            if where.__class__ is str:
+                state.location = where
+        ts_text = data.get("timestamp")
+        ts = parse_timestamp(ts_text)
+        if ts is None and ts_text is not None:
+            self._flag(
+                state,
+                "clock_skew",
+                SUSPECT,
+                f"timestamp {_show(ts_text)} is not RFC 3339",
+                received,
+            )
+        now = received if received is not None else ts
+        if now is not None:
+            last = state.last_seen
+            if last is None:
+                state.first_seen = state.last_seen = now
+            else:
+                gap = now - last
+                if gap > state.max_gap:
+                    state.max_gap = gap
+                    limit = self.config.max_staleness
+                    if limit is not None and gap > limit:
+                        self._flag(
+                            state,
+                            "staleness",
+                            FAIL,
+                            f"silent {gap:.1f} s (limit {limit:g} s)",
+                            last,
+                        )
+                if gap > 0:
+                    state.last_seen = now
+            if self.end is None or now > self.end:
+                self.end = now
+        if received is not None and ts is not None:
+            skew = received - ts
+            size = abs(skew)
+            if state.max_skew is None or size > abs(state.max_skew):
+                state.max_skew = skew
+                if self.worst_skew is None or size > abs(self.worst_skew):
+                    self.worst_skew = skew
+            limit = self.config.max_skew
+            if limit is not None and size > limit:
+                self._flag(
+                    state,
+                    "clock_skew",
+                    FAIL,
+                    f"timestamp {skew:+.1f} s off the receive time (limit {limit:g} s)",
+                    received,
+                )
+        if mtype == "sensor_reading":
+            self._reading(state, data, ts, ts_text, now)
+        elif mtype == "sensor_status":
+            said = data.get("state")
+            if said in BAD_STATES:
+                self._flag(state, "status", SUSPECT, f"sensor_status {said}", now)
+
+    def _lookup(self, message: dict[str, Any]) -> object:
+        value: object = message
+        for part in self._key_path:
+            if value.__class__ is not dict:
+                return None
+            value = value.get(part)
+        return value
+
+    def _reading(
+        self,
+        state: SourceState,
+        data: dict[str, Any],
+        ts: float | None,
+        ts_text: object,
+        now: float | None,
+    ) -> None:
+        state.readings += 1
+        if state.kind is None:
+            kind = data.get("type")
+            if kind.__class__ is str:
+                state.kind = kind
+        self._ids(state, data.get("id"), now)
+        if ts is not None:
+            last_ts = state.last_ts
+            if last_ts is not None and ts < last_ts:
+                self._flag(
+                    state,
+                    "order",
+                    FAIL,
+                    f"timestamp went back {last_ts - ts:.3f} s to {_show(ts_text)}",
+                    now,
+                )
+            else:
+                state.last_ts = ts
+            created = data.get("created_at")
+            if created is not None and _before(created, ts_text, ts):
+                self._flag(state, "clock_skew", SUSPECT, "created_at before timestamp", now)
+        if now is not None:
+            self._cadence(state, now)
+        self._value(state, data, ts_text, now)
+
+    def _ids(self, state: SourceState, rid: object, now: float | None) -> None:
+        if rid is None or rid.__class__ not in (int, str):
+            return
+        mark = hash((state.key, rid))
+        recent = self._recent
+        if mark in recent:
+            self._flag(state, "duplicates", FAIL, f"data.id {_show(rid)} seen twice", now)
+            return
+        recent.add(mark)
+        ring = self._ring
+        if len(ring) < DUPLICATE_WINDOW:
+            ring.append(mark)
+        else:
+            at = self._ring_at
+            recent.discard(ring[at])
+            ring[at] = mark
+            self._ring_at = (at + 1) % DUPLICATE_WINDOW
+        last = state.last_id
+        if last is not None and last.__class__ is rid.__class__ and rid < last:  # type: ignore[operator]
+            self._flag(
+                state,
+                "order",
+                SUSPECT,
+                f"data.id went back from {_show(last)} to {_show(rid)}",
+                now,
+            )
+        else:
+            state.last_id = rid
+
+    def _cadence(self, state: SourceState, now: float) -> None:
+        last = state.last_reading_at
+        if last is None or now < last:
+            if last is None:
+                state.last_reading_at = now
+            return
+        interval = now - last
+        state.last_reading_at = now
+        ring = state.intervals
+        if state.readings > CADENCE_MIN_READINGS:
+            if state.readings % MEDIAN_REFRESH == 0 or state.median <= 0:
+                state.median = _median(ring)
+            if state.median > 0 and interval > CADENCE_FACTOR * state.median:
+                state.median = _median(ring)
+                if state.median > 0 and interval > CADENCE_FACTOR * state.median:
+                    self._flag(
+                        state,
+                        "cadence",
+                        SUSPECT,
+                        f"gap {interval:.1f} s, over {CADENCE_FACTOR:g}x the median"
+                        f" {state.median:.2f} s",
+                        last,
+                    )
+        if len(ring) < INTERVAL_RING:
+            ring.append(interval)
+        else:
+            ring[state.ring_at] = interval
+            state.ring_at = (state.ring_at + 1) % INTERVAL_RING
+
+    def _value(
+        self, state: SourceState, data: dict[str, Any], ts_text: object, now: float | None
+    ) -> None:
+        value = data.get("value")
+        if value.__class__ is not float and value.__class__ is not int:
+            shown = "missing" if value is None else f"{_show(value)}, not a number"
+            self._flag(state, "plausibility", FAIL, f"value {shown}", now)
+            return
+        if not math.isfinite(value):
+            self._flag(state, "plausibility", FAIL, f"value {value} is not finite", now)
+            return
+        rule = state.rule
+        if rule is None:
+            rule = state.rule = self.config.rules.for_type(data.get("type"))
+            unit = data.get("unit")
+            if rule.unit is not None and unit is not None and unit != rule.unit:
+                self._flag(
+                    state,
+                    "plausibility",
+                    SUSPECT,
+                    f"unit {_show(unit)}, the rules for {state.kind} know {rule.unit!r}",
+                    now,
+                )
+                rule = state.rule = Rule(flatline=rule.flatline, min_confidence=rule.min_confidence)
+        low, high = rule.min, rule.max
+        if (low is not None and value < low) or (high is not None and value > high):
+            self._flag(
+                state,
+                "plausibility",
+                FAIL,
+                f"value {value:g} outside {_bound(low)}..{_bound(high)}",
+                now,
+            )
+        last = state.last_value
+        if last is not None:
+            step = rule.max_step
+            if step is not None and abs(value - last) > step:
+                self._flag(
+                    state,
+                    "plausibility",
+                    SUSPECT,
+                    f"spike: {last:g} to {value:g}, a step over {step:g}",
+                    now,
+                )
+            if value == last:
+                state.flat_run += 1
+                if state.last_ts_text == ts_text and ts_text is not None:
+                    self._flag(
+                        state,
+                        "duplicates",
+                        SUSPECT,
+                        f"same timestamp and value as the last reading ({_show(ts_text)})",
+                        now,
+                    )
+                if rule.flatline is not None and state.flat_run == rule.flatline:
+                    self._flag(
+                        state,
+                        "plausibility",
+                        SUSPECT,
+                        f"flat line: {value:g} {rule.flatline} times in a row",
+                        now,
+                    )
+            else:
+                state.flat_run = 1
+        state.last_value = value
+        state.last_ts_text = ts_text
+        confidence = data.get("confidence")
+        floor = rule.min_confidence
+        if (
+            floor is not None
+            and (confidence.__class__ is float or confidence.__class__ is int)
+            and confidence < floor
+        ):
+            self._flag(
+                state, "plausibility", SUSPECT, f"confidence {confidence:g} below {floor:g}", now
+            )
+
+    def _flag(
+        self, state: SourceState, check: str, level: str, detail: str, at: float | None
+    ) -> None:
+        self.fired[check] += 1
+        flags = state.flags
+        if flags is None:
+            flags = state.flags = {}
+        flag = flags.get(check)
+        if flag is None:
+            flags[check] = Flag(check, level, detail, at)
+            return
+        flag.count += 1
+        if _RANK[level] > _RANK[flag.level]:
+            flag.level, flag.detail, flag.at = level, detail, at
+
+    # -- judging ---------------------------------------------------------------------------
+
+    def result(self, end: float | None = None) -> HealthResult:
+        """The verdict so far; ``end`` is the end of the run on the time axis (live: now).
+
+        Pure: calling it again later (a live view) changes nothing.
+        """
+        config = self.config
+        end = end if end is not None else self.end
+        limit = config.max_staleness
+        rows: list[SourceResult] = []
+        stalest = 0.0
+        for state in self.sources.values():
+            flags = list(state.flags.values()) if state.flags else []
+            silent = 0.0
+            if end is not None and state.last_seen is not None:
+                silent = max(0.0, end - state.last_seen)
+            stalest = max(stalest, silent, state.max_gap if limit is not None else 0.0)
+            if limit is not None and silent > limit:
+                detail = f"silent {silent:.1f} s at the end (limit {limit:g} s)"
+                extra = Flag("staleness", FAIL, detail, state.last_seen)
+                flags = [f for f in flags if f.check != "staleness"] + [extra]
+            flags.sort(key=lambda f: CHECKS.index(f.check))
+            rows.append(
+                SourceResult(
+                    source=str(state.key),
+                    location=state.location,
+                    type=state.kind,
+                    count=state.count,
+                    first_seen=state.first_seen,
+                    last_seen=state.last_seen,
+                    max_gap=state.max_gap,
+                    max_skew=state.max_skew,
+                    flags=flags,
+                )
+            )
+        rows.sort(key=lambda r: (-_RANK[r.level], _natural(r.source)))
+        return HealthResult(rows, self._checks(rows, stalest), self.messages, config.strict)
+
+    def _checks(self, rows: list[SourceResult], stalest: float) -> list[CheckResult]:
+        config = self.config
+        out: list[CheckResult] = []
+        seen = {r.source for r in rows if r.source != NO_SOURCE}
+        if config.expect_ids:
+            missing = [i for i in config.expect_ids if i not in seen]
+            level = FAIL if missing else PASS
+            detail = f"missing {', '.join(missing)}" if missing else "every expected source seen"
+            out.append(CheckResult("coverage", level, len(seen), list(config.expect_ids), detail))
+        elif config.expect_count is not None:
+            level = FAIL if len(seen) < config.expect_count else PASS
+            detail = f"{len(seen)} of {config.expect_count} sources seen"
+            out.append(CheckResult("coverage", level, len(seen), config.expect_count, detail))
+
+        def levels(check: str) -> str:
+            return worst(f.level for r in rows for f in r.flags if f.check == check)
+
+        def flagged(check: str) -> int:
+            return sum(1 for r in rows for f in r.flags if f.check == check)
+
+        if config.max_staleness is not None:
+            out.append(
+                CheckResult(
+                    "staleness",
+                    levels("staleness"),
+                    round(stalest, 3),
+                    config.max_staleness,
+                    f"longest silence {stalest:.1f} s; {flagged('staleness')} sources stale",
+                )
+            )
+        for check, threshold, what in (
+            ("cadence", CADENCE_FACTOR, "sources with a gap over 5x their median interval"),
+            ("duplicates", None, "sources with repeated readings"),
+            ("order", None, "sources out of order"),
+        ):
+            out.append(
+                CheckResult(
+                    check, levels(check), self.fired[check], threshold, f"{flagged(check)} {what}"
+                )
+            )
+        skew = None if self.worst_skew is None else round(self.worst_skew, 3)
+        shown = "not measured (no receive times)" if skew is None else f"worst skew {skew:+.3f} s"
+        out.append(CheckResult("clock_skew", levels("clock_skew"), skew, config.max_skew, shown))
+        for check, what in (
+            ("plausibility", "sources with implausible readings"),
+            ("status", "sources reporting offline or low battery"),
+        ):
+            out.append(
+                CheckResult(
+                    check, levels(check), self.fired[check], None, f"{flagged(check)} {what}"
+                )
+            )
+        if config.max_error_rate is not None:
+            share = self.errors / self.messages if self.messages else 0.0
+            level = FAIL if share > config.max_error_rate else PASS
+            detail = f"{self.errors} error messages of {self.messages} ({share:.1%})"
+            out.append(
+                CheckResult("error_rate", level, round(share, 6), config.max_error_rate, detail)
+            )
+        return out
+
+
+def _median(values: list[float]) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    if len(ordered) % 2:
+        return ordered[middle]
+    return (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def _before(created: object, ts_text: object, ts: float) -> bool:
+    """``created_at`` earlier than ``timestamp``; same-shaped UTC strings compare as text."""
+    if (
+        created.__class__ is str
+        and ts_text.__class__ is str
+        and len(created) == len(ts_text)
+        and created.endswith("Z")
+        and ts_text.endswith("Z")
+    ):
+        return created < ts_text
+    made = parse_timestamp(created)
+    return made is not None and made < ts
+
+
+def _show(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _bound(value: float | None) -> str:
+    return "" if value is None else f"{value:g}"
+
+
+def _natural(source: str) -> tuple[int, int, str]:
+    """Sensor 2 before sensor 10; names after numbers; "(no source)" last."""
+    if source == NO_SOURCE:
+        return (2, 0, "")
+    if source.isdigit():
+        return (0, int(source), "")
+    return (1, 0, source)
