@@ -18,9 +18,11 @@ import click
 
 from wscli.cli import AppState, pass_state
 from wscli.errors import EXIT_CODE_HELP, BadUsage, ExitStatus, WscliError, interrupt_status
+from wscli.healthoptions import health_options
 from wscli.options import AliasedChoice, connection_params
 
 if TYPE_CHECKING:
+    from wscli.health import HealthConfig, HealthEngine, HealthResult
     from wscli.output import Output
     from wscli.sources import FileSource, UrlSource
     from wscli.validation import Checker, Failure, Tally
@@ -38,7 +40,11 @@ BUILTIN_SCHEMA = "built-in sensor_stream.schema.json"
     help="JSON Schema (2020-12 or draft-07) to check against; default: the built-in one."
     " Relative $refs resolve beside it, never over the network.",
 )
-@click.option("--strict", is_flag=True, help="Also reject properties the schema does not name.")
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Also reject properties the schema does not name; with --health, suspect fails too.",
+)
 @click.option(
     "--check-schema",
     "check_file",
@@ -81,11 +87,13 @@ BUILTIN_SCHEMA = "built-in sensor_stream.schema.json"
     metavar="SECONDS",
     help="URL sources: stop after this long.",
 )
+@health_options()
 @connection_params(without_url=True)
 @pass_state
 def validate(
     state: AppState,
     conn_values: dict[str, Any],
+    health_values: dict[str, Any],
     sources: tuple[str, ...],
     schema_file: str | None,
     strict: bool,
@@ -117,6 +125,13 @@ def validate(
       wscli validate --schema other.schema.json --strict --max-errors 20 dump.json
       wscli validate -o json data.jsonl | jq '.problems[] | .place + " " + .reason'
       wscli validate --check-schema other.schema.json
+      wscli validate --health --expect-sensors 8 session.jsonl
+      wscli validate --health --max-staleness 30s --rules rules.toml ws://host/stream --duration 60
+
+    --health also judges the stream: every source (data.sensor_id) reporting,
+    fresh, in order, without duplicates, with plausible values and clocks; a
+    per-source table follows the report (-o json: a "health" section). A failed
+    check exits 1; a suspect one only with --strict.
     """
     from wscli.output import Output
 
@@ -134,12 +149,16 @@ def validate(
         conn_values, live=count is not None or duration is not None
     )
     _check_options(specs, conn_values, count, duration, junit_file)
+    from wscli.healthoptions import health_config
     from wscli.schema import compile_schema
 
+    health = health_config(health_values, strict=strict)
     validator = compile_schema(schema_file, strict=strict)
     with ExitStack() as stack:
         opened = _open(specs, conn_values, stack, count=count, duration=duration)
-        run = ValidateRun(output, fmt=fmt, quiet=quiet, junit_file=junit_file, limit=max_errors)
+        run = ValidateRun(
+            output, fmt=fmt, quiet=quiet, junit_file=junit_file, limit=max_errors, health=health
+        )
         tally = run.tally(validator)
         run.execute(tally, opened)
         run.report(tally, schema=schema_file or BUILTIN_SCHEMA, strict=strict)
@@ -233,6 +252,7 @@ class ValidateRun:
         quiet: bool,
         junit_file: str | None,
         limit: int | None,
+        health: HealthConfig | None = None,
     ) -> None:
         from wscli.reports import TextReport
 
@@ -249,6 +269,12 @@ class ValidateRun:
         self.documents = fmt == "json" or junit_file is not None
         self.document_limit = limit if limit is not None else DOCUMENT_MAX_ERRORS
         self.kept: list[Failure] = []
+        self.health: HealthEngine | None = None
+        self.live = False  # a live source: staleness runs to the wall clock's end of the run
+        if health is not None:
+            from wscli.health import HealthEngine
+
+            self.health = HealthEngine(health)
 
     def tally(self, validator: Checker) -> Tally:
         from wscli.validation import Tally
@@ -274,7 +300,7 @@ class ValidateRun:
 
         try:
             for source in sources:
-                tally.check(source)
+                tally.check(self._watched(source))
                 if isinstance(source, UrlSource) and source.closed and not self.quiet:
                     self.output.note(f"wscli: {source.name}: server closed the stream")
         except KeyboardInterrupt as exc:
@@ -284,6 +310,23 @@ class ValidateRun:
                 raise
             self.error = exc
 
+    def _watched(self, source: FileSource | UrlSource) -> Any:
+        """The source itself, or with ``--health`` one that feeds the engine on the way."""
+        if self.health is None:
+            return source
+        from wscli.sources import FileSource, ReceiveTimes
+
+        if isinstance(source, FileSource):
+            source.times = times = ReceiveTimes()
+            return HealthWatch(source, self.health, times.now)
+        self.live = True
+        return HealthWatch(source, self.health, time.time)
+
+    def health_result(self) -> HealthResult | None:
+        if self.health is None:
+            return None
+        return self.health.result(end=time.time() if self.live else None)
+
     def report(self, tally: Tally, *, schema: str, strict: bool) -> None:
         """Write every requested report, then leave with the run's exit status.
 
@@ -292,17 +335,20 @@ class ValidateRun:
         """
         from wscli.endings import signals_deferred
 
+        health = self.health_result()
         with signals_deferred() as held:
-            self._write_reports(tally, schema=schema, strict=strict)
+            self._write_reports(tally, schema=schema, strict=strict, health=health)
         interrupted = self.interrupted or held.exception()
         if interrupted is not None:
             raise click.exceptions.Exit(interrupt_status(interrupted))
         if self.error is not None:
             raise self.error
-        if not tally.ok:
+        if not tally.ok or (health is not None and not health.ok):
             raise click.exceptions.Exit(ExitStatus.CHECK_FAILED)
 
-    def _write_reports(self, tally: Tally, *, schema: str, strict: bool) -> None:
+    def _write_reports(
+        self, tally: Tally, *, schema: str, strict: bool, health: HealthResult | None = None
+    ) -> None:
         from wscli.endings import reason_of, stop_phrase
         from wscli.outfiles import write_atomic
         from wscli.reports import json_document, junit_xml, summary_line
@@ -323,6 +369,8 @@ class ValidateRun:
                 reason=reason,
                 failures=self.kept,
             )
+            if health is not None:
+                xml = _with_health_suite(xml, health, elapsed)
             try:
                 write_atomic(self.junit_file, xml, target=f"--junit {self.junit_file}")
             except WscliError as exc:
@@ -333,6 +381,8 @@ class ValidateRun:
         if self.text is not None:
             if self.error is None or tally.messages:
                 self.text.finish(tally, limit=self.limit, elapsed=elapsed, stopped=stopped)
+            if health is not None:
+                self._health_text(health)
         else:
             document = json_document(
                 tally,
@@ -345,12 +395,82 @@ class ValidateRun:
                 reason=reason,
                 failures=self.kept,
             )
+            if health is not None:
+                document["health"] = health.as_dict()
+                document["ok"] = document["ok"] and health.ok
             # A file name that is not UTF-8 holds lone surrogates: "?" as in the text report.
             text = json.dumps(document, ensure_ascii=False, indent=2)
             self.output.write(text.encode("utf-8", "replace") + b"\n")
             self.output.flush()
             if reason is not None:
                 self.output.note(f"wscli: {summary_line(tally, elapsed, stopped=stopped)}")
+
+    def _health_text(self, health: HealthResult) -> None:
+        """The per-source table and verdict after the schema report (``-q``: the verdict)."""
+        if self.quiet:
+            text = health.verdict() + "\n"
+        else:
+            from wscli.healthreport import health_text
+
+            text = "\n" + health_text(
+                health, color=self.output.color, width=self.output.width or 120
+            )
+        self.output.write(text.encode("utf-8", "replace"))
+        self.output.flush()
+
+
+class HealthWatch:
+    """A source that shows each message to the health engine as the tally reads it.
+
+    The tally's hot loop stays as it is; with ``--health`` off this class is not used.
+    """
+
+    def __init__(
+        self,
+        source: FileSource | UrlSource,
+        engine: HealthEngine,
+        received: Any,
+    ) -> None:
+        self.source = source
+        self.name = source.name
+        self.engine = engine
+        self.received = received
+
+    @property
+    def kind(self) -> str:
+        return self.source.kind
+
+    @property
+    def unit(self) -> str:
+        return self.source.unit
+
+    def place(self, position: int) -> str:
+        return self.source.place(position)
+
+    def items(self) -> Any:
+        observe, received = self.engine.observe, self.received
+        for item in self.source.items():
+            value = item[1]
+            if value.__class__ is dict:
+                observe(value, received())
+            yield item
+
+
+def _with_health_suite(xml: bytes, health: HealthResult, elapsed: float) -> bytes:
+    """The validate suite plus a ``wscli health`` suite in the same ``<testsuites>``."""
+    import xml.etree.ElementTree as ET
+
+    from wscli.healthreport import health_junit
+
+    root = ET.fromstring(xml)
+    suite = ET.fromstring(health_junit(health, elapsed=elapsed)).find("testsuite")
+    assert suite is not None
+    root.append(suite)
+    for total in ("tests", "failures", "errors"):
+        root.set(total, str(int(root.get(total, "0")) + int(suite.get(total, "0"))))
+    ET.indent(root)
+    out: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return out
 
 
 def check_schema_file(output: Output, path: str, fmt: str) -> None:
