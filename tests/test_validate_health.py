@@ -148,3 +148,26 @@ def test_without_health_flags_nothing_changes(tmp_path: Path) -> None:
     path = write_jsonl(tmp_path / "a.jsonl", stream(StreamFaults(duplicate_rate=0.2), n=50))
     out = run_cli("validate", str(path)).stdout
     assert "health" not in out
+
+
+@pytest.mark.slow
+def test_a_live_stream_with_a_stale_sensor_fails_by_the_wall_clock(serve: Any) -> None:
+    """Live: staleness runs to the end of the run; the stale sensor is named."""
+    server = serve(seed=3, rate=100.0, stream_faults=StreamFaults(stale={2: 0.3}))
+    url = f"ws://127.0.0.1:{server.port}/api/ws/sensor/stream"
+    result = run_wscli(
+        "validate",
+        url,
+        "--duration",
+        "2",
+        "--health",
+        "--max-staleness",
+        "1s",
+        "-o",
+        "json",
+        expect=None,
+    )
+    doc = json.loads(result.stdout)
+    flagged = {s["source"]: [f["check"] for f in s["flags"]] for s in doc["health"]["sources"]}
+    assert flagged["2"] == ["staleness"]
+    assert all(not checks for source, checks in flagged.items() if source != "2")

@@ -13,7 +13,7 @@ coverage       fewer sources than expected, or an expected one never seen   fail
 staleness      a source silent longer than ``max_staleness`` (mid-run or    fail
                to the end of the run)
 cadence        a gap between readings over 5x the source's median interval  suspect
-               (once the source has 5 readings)
+               (once the source has 5 readings; gaps under 1 s never count)
 duplicates     the same ``data.id`` twice                                   fail
                the same timestamp and value as the source's last reading    suspect
 order          ``data.id`` going backwards                                  suspect
@@ -76,6 +76,7 @@ DEFAULT_STALENESS = 60.0
 DEFAULT_SKEW = 300.0
 CADENCE_FACTOR = 5.0
 CADENCE_MIN_READINGS = 5
+CADENCE_FLOOR = 1.0  # a gap under a second is scheduling jitter, never a cadence problem
 INTERVAL_RING = 16  # recent intervals kept per source for the median
 MEDIAN_REFRESH = 8  # readings between median recomputations (a bounded estimate)
 DUPLICATE_WINDOW = 1 << 16
@@ -512,9 +513,9 @@ class HealthEngine:
         if state.readings > CADENCE_MIN_READINGS:
             if state.readings % MEDIAN_REFRESH == 0 or state.median <= 0:
                 state.median = _median(ring)
-            if state.median > 0 and interval > CADENCE_FACTOR * state.median:
+            if interval > CADENCE_FLOOR and interval > CADENCE_FACTOR * state.median > 0:
                 state.median = _median(ring)
-                if state.median > 0 and interval > CADENCE_FACTOR * state.median:
+                if interval > CADENCE_FLOOR and interval > CADENCE_FACTOR * state.median > 0:
                     self._flag(
                         state,
                         "cadence",

@@ -149,6 +149,7 @@ class SensorState:
     signal: float
     calibrated_at: datetime
     offset: float
+    measured_at: datetime | None = None  # its last reading: one sensor, one reading per ms
 
     @property
     def quantity(self) -> Quantity:
@@ -262,7 +263,7 @@ class Simulator:
             data["value"] = self._frozen.setdefault(sid, data["value"])
         if faults.spike_rate and dice.random() < faults.spike_rate:
             q = sensor.quantity
-            data["value"] = round(q.high + (q.high - q.low) * dice.uniform(1.0, 3.0), q.digits)
+            data["value"] = round(q.high + (q.high - q.low) * dice.uniform(5.0, 10.0), q.digits)
         if faults.duplicate_rate and dice.random() < faults.duplicate_rate:
             self._pending.append(json.loads(json.dumps(message)))
         held = self._held.pop(sid, None)
@@ -277,6 +278,10 @@ class Simulator:
         """A ``sensor_reading`` from this sensor, after one step of drift and drain."""
         self._drift(sensor)
         measured = self.now()
+        last = sensor.measured_at
+        if last is not None and measured - last < timedelta(milliseconds=1):
+            measured = last + timedelta(milliseconds=1)  # a burst: still distinct timestamps
+        sensor.measured_at = measured
         stored = measured + timedelta(milliseconds=self.rng.randint(5, 900))
         reading_id, self.next_id = self.next_id, self.next_id + 1
         q = sensor.quantity
