@@ -688,29 +688,37 @@ class HealthEngine:
                     levels("staleness"),
                     round(stalest, 3),
                     config.max_staleness,
-                    f"longest silence {stalest:.1f} s; {flagged('staleness')} sources stale",
+                    f"longest silence {stalest:.1f} s; stale sources: {flagged('staleness')}",
                 )
             )
         for check, threshold, what in (
-            ("cadence", CADENCE_FACTOR, "sources with a gap over 5x their median interval"),
-            ("duplicates", None, "sources with repeated readings"),
-            ("order", None, "sources out of order"),
+            ("cadence", CADENCE_FACTOR, "a gap over 5x their median interval"),
+            ("duplicates", None, "repeated readings"),
+            ("order", None, "readings out of order"),
         ):
             out.append(
                 CheckResult(
-                    check, levels(check), self.fired[check], threshold, f"{flagged(check)} {what}"
+                    check,
+                    levels(check),
+                    self.fired[check],
+                    threshold,
+                    f"sources with {what}: {flagged(check)}",
                 )
             )
         skew = None if self.worst_skew is None else round(self.worst_skew, 3)
         shown = "not measured (no receive times)" if skew is None else f"worst skew {skew:+.3f} s"
         out.append(CheckResult("clock_skew", levels("clock_skew"), skew, config.max_skew, shown))
         for check, what in (
-            ("plausibility", "sources with implausible readings"),
-            ("status", "sources reporting offline or low battery"),
+            ("plausibility", "implausible readings"),
+            ("status", "an offline or low-battery status"),
         ):
             out.append(
                 CheckResult(
-                    check, levels(check), self.fired[check], None, f"{flagged(check)} {what}"
+                    check,
+                    levels(check),
+                    self.fired[check],
+                    None,
+                    f"sources with {what}: {flagged(check)}",
                 )
             )
         if config.max_error_rate is not None:

@@ -55,11 +55,13 @@ class Plan:
     max_gap: float | None = None
     max_latency_ms: float | None = None
     validate: bool = False
+    health: Any = None  # a wscli.health.HealthConfig: --health and its flags (probe_health)
 
     @property
     def asserting(self) -> bool:
         return bool(
-            self.expect_message
+            self.health is not None
+            or self.expect_message
             or self.min_count is not None
             or self.expect_types
             or self.forbid_types
@@ -76,7 +78,7 @@ class Plan:
     @property
     def holds_window(self) -> bool:
         """Silence and forbidden types can only be judged after the whole window."""
-        return bool(self.forbid_types) or self.max_gap is not None
+        return bool(self.forbid_types) or self.max_gap is not None or self.health is not None
 
     def satisfied(self, window: Window) -> bool:
         """True when listening longer cannot change any verdict (stop early)."""
@@ -96,6 +98,8 @@ class Window:
     messages: list[tuple[float, str, bool | None]] = field(default_factory=list)
     seconds: float = 0.0  # how long probe listened
     ended: str = ""  # why listening stopped: "window elapsed", "satisfied", "closed 1000 (OK)"
+    health: Any = None  # the --health engine fed each message (wscli.probe_health)
+    health_result: Any = None  # its verdict, once the assertions are evaluated
 
     @property
     def types_seen(self) -> set[str]:
@@ -145,14 +149,19 @@ def evaluate(plan: Plan, window: Window | None) -> list[Assertion]:
         wanted.append(("max-latency", f"first message <= {plan.max_latency_ms:g} ms"))
     if plan.validate:
         wanted.append(("validate", "every message valid"))
+    from wscli.probe_health import health_assertions
+
     if window is None:
-        return [Assertion(name, None, expected, "not measured") for name, expected in wanted]
+        return [
+            *(Assertion(name, None, expected, "not measured") for name, expected in wanted),
+            *health_assertions(plan, window),
+        ]
     results: list[Assertion] = []
     first = window.messages[0][0] if window.messages else None
     for name, expected in wanted:
         ok, measured = _measure(name, plan, window, first)
         results.append(Assertion(name, ok, expected, measured))
-    return results
+    return results + health_assertions(plan, window)
 
 
 def _measure(name: str, plan: Plan, window: Window, first: float | None) -> tuple[bool, str]:

@@ -62,6 +62,11 @@ def checklist(result: ProbeResult, *, fancy: bool, color: bool, quiet: bool = Fa
                 label = "hint" if step.status == FAILED else "note"
                 lines.append(f"{'':17}{s('hint', label + ':')} {escape(step.hint)}")
         if result.assertions:
+            from wscli.probe_health import source_table
+
+            table = source_table(result.window, color=color, width=None)
+            if table:
+                lines += ["", table]
             lines.append("")
             for check in result.assertions:
                 status = {True: OK, False: FAILED, None: NOT_RUN}[check.ok]
@@ -130,7 +135,16 @@ def json_document(result: ProbeResult) -> dict[str, Any]:
             "types": sorted(window.types_seen),
             "ended": window.ended,
         },
+        **_health_section(window),
     }
+
+
+def _health_section(window: Any) -> dict[str, Any]:
+    """``"health"``: sources and checks, with --health only (probe_health)."""
+    from wscli.probe_health import result_of
+
+    health = result_of(window)
+    return {} if health is None else {"health": health.as_dict()}
 
 
 def junit_xml(result: ProbeResult) -> bytes:
@@ -175,6 +189,9 @@ def junit_xml(result: ProbeResult) -> bytes:
             message = f"expected {check.expected}; measured {check.measured}"
             case.update(outcome="failure", message=message, type="assertion", body=message)
         cases.append(case)
+    from wscli.probe_health import source_cases
+
+    cases += source_cases(result.window)
     properties = {
         "url": result.url,
         "exit_code": str(result.exit_code),

@@ -44,6 +44,10 @@ class StreamCheck:
         self.upgraded_at = upgraded_at
         self.clock = clock
         self.window = Window()
+        if plan.health is not None:  # no import, so no delay, without --health
+            from wscli.probe_health import engine_for
+
+            self.window.health = engine_for(plan)
         self.expectation_failed = False  # no first message, and assertions were asked for
         self.first_problem = ""
         self.pong_at: float | None = None
@@ -166,6 +170,8 @@ class StreamCheck:
             except Malformed:
                 kind = "(not JSON)"
             else:
+                if self.window.health is not None:
+                    self.window.health.observe(obj, time.time())
                 raw = obj.get("type") if isinstance(obj, dict) else None
                 kind = raw if isinstance(raw, str) else "(other)"
                 if self.validator is not None:

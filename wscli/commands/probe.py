@@ -15,6 +15,7 @@ import click
 
 from wscli.cli import AppState, pass_state
 from wscli.errors import EXIT_CODE_HELP, BadUsage, WscliError
+from wscli.healthoptions import Duration, health_options
 from wscli.options import connection_params
 
 _seconds = click.FloatRange(min=0, min_open=True)
@@ -58,9 +59,9 @@ _seconds = click.FloatRange(min=0, min_open=True)
 )
 @click.option(
     "--within",
-    type=_seconds,
-    metavar="SECONDS",
-    help="The assertions' window after the upgrade (default: --timeout).",
+    type=Duration(),
+    metavar="DURATION",
+    help="The assertions' window after the upgrade, e.g. 60s (default: --timeout).",
 )
 @click.option(
     "--expect-type",
@@ -92,6 +93,8 @@ _seconds = click.FloatRange(min=0, min_open=True)
     type=click.Path(exists=True, dir_okay=False),
     help="JSON Schema for --validate.",
 )
+@health_options()
+@click.option("--strict", is_flag=True, help="With --health, a suspect check fails too.")
 @pass_state
 def probe(
     state: AppState,
@@ -110,6 +113,8 @@ def probe(
     max_latency: float | None,
     validate: bool,
     schema_file: str | None,
+    health_values: dict[str, Any],
+    strict: bool,
 ) -> None:
     """Diagnose a connection to URL step by step; gate CI on a live stream.
 
@@ -126,6 +131,10 @@ def probe(
           --min-count 5 --within 10 --forbid-type error --max-gap 3 --validate
       wscli probe URL -o json | jq .steps
       wscli probe ws://localhost:8000/ws --resolve localhost:8000:::1,127.0.0.1
+      wscli probe URL --expect-sensors 8 --max-staleness 30s --within 60s
+
+    --health (or any of its flags) listens the whole window and adds one
+    assertion per stream check (coverage, staleness, ...) and a per-source table.
     """
     from wscli.diagnose import Probe, parse_resolve, system_resolver, url_failure
     from wscli.options import build_connection
@@ -143,7 +152,10 @@ def probe(
         overrides = parse_resolve(resolve)
     except ValueError as exc:
         raise BadUsage(str(exc), hint="e.g. --resolve localhost:8000:127.0.0.1") from None
+    from wscli.healthoptions import health_config
+
     plan = Plan(
+        health=health_config(health_values, strict=strict),
         timeout=timeout,
         expect_message=expect_message,
         min_count=min_count,
