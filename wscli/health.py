@@ -33,10 +33,12 @@ Memory is bounded by design, so 10^6 sources stay small:
 - per source: a fixed set of counters and last values (:class:`SourceState`, slots),
   a ring of the last :data:`INTERVAL_RING` reading intervals for the cadence median,
   and at most one :class:`Flag` per check (the worst, with a count);
-- for duplicate ``data.id`` detection one shared window of the last
-  :data:`DUPLICATE_WINDOW` ``(source, id)`` hashes: a repeat is caught when it arrives
-  within that many readings of the first, which covers re-sends and replays of a
-  live feed; a repeat further apart is not detected (and costs no memory).
+- for duplicate ``data.id`` detection the ids of the most recent readings, in two
+  generations of :data:`DUPLICATE_GENERATION` (when one fills it replaces the older):
+  a repeat is caught when it arrives within 32,768 readings of the first (often up
+  to 65,536), which covers re-sends and replays of a live feed; a repeat further
+  apart is not detected, and memory stays at about 5 MB whatever the stream. The id
+  is ``data.id`` alone: a reading id names one reading, whichever source sent it.
 
 The time axis is the receive time when the input has one (live streams, recordings),
 else ``data.timestamp`` (plain JSON Lines): then clock skew cannot be measured and
@@ -47,6 +49,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -79,8 +82,12 @@ CADENCE_MIN_READINGS = 5
 CADENCE_FLOOR = 1.0  # a gap under a second is scheduling jitter, never a cadence problem
 INTERVAL_RING = 16  # recent intervals kept per source for the median
 MEDIAN_REFRESH = 8  # readings between median recomputations (a bounded estimate)
-DUPLICATE_WINDOW = 1 << 16
+DUPLICATE_GENERATION = 1 << 15  # ids per generation; two are kept, so 32,768-65,536 recent
 BAD_STATES = frozenset({"offline", "low_battery"})
+
+_EMPTY: dict[str, Any] = {}
+_INFINITIES = (math.inf, -math.inf)
+_fromisoformat = datetime.fromisoformat
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*(ms|s|m|h)?\s*$")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
@@ -175,9 +182,9 @@ class SourceState:
         "last_seen",
         "max_gap",
         "max_skew",
+        "skew_abs",
         "last_reading_at",
         "intervals",
-        "ring_at",
         "median",
         "last_id",
         "last_ts",
@@ -198,9 +205,9 @@ class SourceState:
         self.last_seen: float | None = None
         self.max_gap = 0.0
         self.max_skew: float | None = None
+        self.skew_abs = -1.0
         self.last_reading_at: float | None = None
         self.intervals: list[float] = []
-        self.ring_at = 0
         self.median = 0.0
         self.last_id: object = None
         self.last_ts: float | None = None
@@ -334,125 +341,96 @@ class HealthEngine:
     def __init__(self, config: HealthConfig | None = None) -> None:
         self.config = config or HealthConfig()
         self.sources: dict[object, SourceState] = {}
-        self.messages = 0
         self.errors = 0
-        self.end: float | None = None  # the latest time seen on the time axis
         self.worst_staleness = 0.0
         self.worst_skew: float | None = None
         self.fired: dict[str, int] = dict.fromkeys(CHECKS, 0)
-        self._recent: set[int] = set()
-        self._ring: list[int] = []
-        self._ring_at = 0
+        self._ids: set[object] = set()  # data.id values of recent readings ...
+        self._older_ids: set[object] = set()  # ... and the generation before them
         key = tuple(self.config.source_key)
         self._default_key = key == ("data", "sensor_id")
         self._key_path = key
 
+    @property
+    def messages(self) -> int:
+        """Messages seen (JSON objects; other JSON values are not messages of a source)."""
+        return sum(state.count for state in self.sources.values())
+
+    @property
+    def end(self) -> float | None:
+        """The latest time on the time axis: the end of a recorded run."""
+        seen = [s.last_seen for s in self.sources.values() if s.last_seen is not None]
+        return max(seen) if seen else None
+
     # -- feeding ---------------------------------------------------------------------------
 
     def observe(self, message: object, received: float | None = None) -> None:
-        """One decoded message and its receive time (POSIX seconds; ``None`` if unknown)."""
+        """One decoded message and its receive time (POSIX seconds; ``None`` if unknown).
+
+        The hot path of ``validate --health`` (its cost is benchmarked against plain
+        validation): the common case, a reading with nothing wrong, is one function
+        with locals; a method is called only when something is flagged or rare.
+        """
         if message.__class__ is not dict:
             return
-        self.messages += 1
         mtype = message.get("type")
         data = message.get("data")
         if data.__class__ is not dict:
-            data = {}
-        if self._default_key:
-            key = data.get("sensor_id")
-        else:
-            key = self._lookup(message)
-        if key is None:
-            key = NO_SOURCE
-        elif key.__class__ not in (int, str):
-            key = repr(key)[:200]
+            data = _EMPTY
+        key = data.get("sensor_id") if self._default_key else self._lookup(message)
+        if key.__class__ is not int and key.__class__ is not str:
+            key = NO_SOURCE if key is None else repr(key)[:200]
         state = self.sources.get(key)
         if state is None:
-            state = self.sources[key] = SourceState(key)
-        if mtype == "error":
-            self.errors += 1
+            state = self._new_source(key, data)
         state.count += 1
-        if state.location is None:
-            where = data.get("location")
-            if where.__class__ is str:
-                state.location = where
         ts_text = data.get("timestamp")
-        ts = parse_timestamp(ts_text)
-        if ts is None and ts_text is not None:
-            self._flag(
-                state,
-                "clock_skew",
-                SUSPECT,
-                f"timestamp {_show(ts_text)} is not RFC 3339",
-                received,
-            )
+        ts: float | None = None
+        try:
+            moment = _fromisoformat(ts_text)  # type: ignore[arg-type]
+        except (ValueError, TypeError):
+            if ts_text is not None:
+                self._bad_timestamp(state, ts_text, received)
+        else:
+            if moment.tzinfo is not None:
+                ts = moment.timestamp()
+            else:
+                self._bad_timestamp(state, ts_text, received)
         now = received if received is not None else ts
         if now is not None:
             last = state.last_seen
             if last is None:
                 state.first_seen = state.last_seen = now
+            elif now > last:
+                if now - last > state.max_gap:
+                    self._gap(state, now - last, last)
+                state.last_seen = now
+            if ts is not None and received is not None:
+                skew = received - ts
+                if skew > state.skew_abs or -skew > state.skew_abs:
+                    self._skew(state, skew, received)
+        if mtype != "sensor_reading":
+            if mtype == "error":
+                self.errors += 1
+            elif mtype == "sensor_status" and data.get("state") in BAD_STATES:
+                self._flag(state, "status", SUSPECT, f"sensor_status {data.get('state')}", now)
+            return
+        readings = state.readings = state.readings + 1
+        # duplicates (two generations of recent ids: bounded) and id order
+        rid = data.get("id")
+        if rid.__class__ is int or rid.__class__ is str:
+            current = self._ids
+            if rid in current or rid in self._older_ids:
+                self._flag(state, "duplicates", FAIL, f"data.id {_show(rid)} seen twice", now)
             else:
-                gap = now - last
-                if gap > state.max_gap:
-                    state.max_gap = gap
-                    limit = self.config.max_staleness
-                    if limit is not None and gap > limit:
-                        self._flag(
-                            state,
-                            "staleness",
-                            FAIL,
-                            f"silent {gap:.1f} s (limit {limit:g} s)",
-                            last,
-                        )
-                if gap > 0:
-                    state.last_seen = now
-            if self.end is None or now > self.end:
-                self.end = now
-        if received is not None and ts is not None:
-            skew = received - ts
-            size = abs(skew)
-            if state.max_skew is None or size > abs(state.max_skew):
-                state.max_skew = skew
-                if self.worst_skew is None or size > abs(self.worst_skew):
-                    self.worst_skew = skew
-            limit = self.config.max_skew
-            if limit is not None and size > limit:
-                self._flag(
-                    state,
-                    "clock_skew",
-                    FAIL,
-                    f"timestamp {skew:+.1f} s off the receive time (limit {limit:g} s)",
-                    received,
-                )
-        if mtype == "sensor_reading":
-            self._reading(state, data, ts, ts_text, now)
-        elif mtype == "sensor_status":
-            said = data.get("state")
-            if said in BAD_STATES:
-                self._flag(state, "status", SUSPECT, f"sensor_status {said}", now)
-
-    def _lookup(self, message: dict[str, Any]) -> object:
-        value: object = message
-        for part in self._key_path:
-            if value.__class__ is not dict:
-                return None
-            value = value.get(part)
-        return value
-
-    def _reading(
-        self,
-        state: SourceState,
-        data: dict[str, Any],
-        ts: float | None,
-        ts_text: object,
-        now: float | None,
-    ) -> None:
-        state.readings += 1
-        if state.kind is None:
-            kind = data.get("type")
-            if kind.__class__ is str:
-                state.kind = kind
-        self._ids(state, data.get("id"), now)
+                current.add(rid)
+                if len(current) >= DUPLICATE_GENERATION:
+                    self._older_ids, self._ids = current, set()
+                last_id = state.last_id
+                if last_id is not None and rid < last_id and last_id.__class__ is rid.__class__:  # type: ignore[operator]
+                    self._id_back(state, last_id, rid, now)
+                else:
+                    state.last_id = rid
         if ts is not None:
             last_ts = state.last_ts
             if last_ts is not None and ts < last_ts:
@@ -466,94 +444,36 @@ class HealthEngine:
             else:
                 state.last_ts = ts
             created = data.get("created_at")
-            if created is not None and _before(created, ts_text, ts):
-                self._flag(state, "clock_skew", SUSPECT, "created_at before timestamp", now)
+            if created is not None and (
+                created.__class__ is not str or created < ts_text or len(created) != len(ts_text)  # type: ignore[operator, arg-type]
+            ):
+                self._created(state, created, ts_text, ts, now)
+        # cadence: a ring of recent intervals, its median refreshed now and then
         if now is not None:
-            self._cadence(state, now)
-        self._value(state, data, ts_text, now)
-
-    def _ids(self, state: SourceState, rid: object, now: float | None) -> None:
-        if rid is None or rid.__class__ not in (int, str):
-            return
-        mark = hash((state.key, rid))
-        recent = self._recent
-        if mark in recent:
-            self._flag(state, "duplicates", FAIL, f"data.id {_show(rid)} seen twice", now)
-            return
-        recent.add(mark)
-        ring = self._ring
-        if len(ring) < DUPLICATE_WINDOW:
-            ring.append(mark)
-        else:
-            at = self._ring_at
-            recent.discard(ring[at])
-            ring[at] = mark
-            self._ring_at = (at + 1) % DUPLICATE_WINDOW
-        last = state.last_id
-        if last is not None and last.__class__ is rid.__class__ and rid < last:  # type: ignore[operator]
-            self._flag(
-                state,
-                "order",
-                SUSPECT,
-                f"data.id went back from {_show(last)} to {_show(rid)}",
-                now,
-            )
-        else:
-            state.last_id = rid
-
-    def _cadence(self, state: SourceState, now: float) -> None:
-        last = state.last_reading_at
-        if last is None or now < last:
-            if last is None:
+            last = state.last_reading_at
+            if last is not None and now >= last:
+                interval = now - last
+                intervals = state.intervals
+                if readings > CADENCE_MIN_READINGS:
+                    if readings % MEDIAN_REFRESH == 0:
+                        state.median = _median(intervals)
+                    if interval > CADENCE_FLOOR and interval > CADENCE_FACTOR * state.median:
+                        self._cadence(state, interval, last)
+                if len(intervals) < INTERVAL_RING:
+                    intervals.append(interval)
+                else:
+                    intervals[readings % INTERVAL_RING] = interval
+            if last is None or now > last:
                 state.last_reading_at = now
-            return
-        interval = now - last
-        state.last_reading_at = now
-        ring = state.intervals
-        if state.readings > CADENCE_MIN_READINGS:
-            if state.readings % MEDIAN_REFRESH == 0 or state.median <= 0:
-                state.median = _median(ring)
-            if interval > CADENCE_FLOOR and interval > CADENCE_FACTOR * state.median > 0:
-                state.median = _median(ring)
-                if interval > CADENCE_FLOOR and interval > CADENCE_FACTOR * state.median > 0:
-                    self._flag(
-                        state,
-                        "cadence",
-                        SUSPECT,
-                        f"gap {interval:.1f} s, over {CADENCE_FACTOR:g}x the median"
-                        f" {state.median:.2f} s",
-                        last,
-                    )
-        if len(ring) < INTERVAL_RING:
-            ring.append(interval)
-        else:
-            ring[state.ring_at] = interval
-            state.ring_at = (state.ring_at + 1) % INTERVAL_RING
-
-    def _value(
-        self, state: SourceState, data: dict[str, Any], ts_text: object, now: float | None
-    ) -> None:
+        # plausibility
         value = data.get("value")
         if value.__class__ is not float and value.__class__ is not int:
             shown = "missing" if value is None else f"{_show(value)}, not a number"
             self._flag(state, "plausibility", FAIL, f"value {shown}", now)
             return
-        if not math.isfinite(value):
-            self._flag(state, "plausibility", FAIL, f"value {value} is not finite", now)
-            return
         rule = state.rule
         if rule is None:
-            rule = state.rule = self.config.rules.for_type(data.get("type"))
-            unit = data.get("unit")
-            if rule.unit is not None and unit is not None and unit != rule.unit:
-                self._flag(
-                    state,
-                    "plausibility",
-                    SUSPECT,
-                    f"unit {_show(unit)}, the rules for {state.kind} know {rule.unit!r}",
-                    now,
-                )
-                rule = state.rule = Rule(flatline=rule.flatline, min_confidence=rule.min_confidence)
+            rule = self._rule(state, data, now)
         low, high = rule.min, rule.max
         if (low is not None and value < low) or (high is not None and value > high):
             self._flag(
@@ -563,35 +483,22 @@ class HealthEngine:
                 f"value {value:g} outside {_bound(low)}..{_bound(high)}",
                 now,
             )
-        last = state.last_value
-        if last is not None:
+        elif value != value or value in _INFINITIES:
+            self._flag(state, "plausibility", FAIL, f"value {value} is not finite", now)
+            return
+        last_value = state.last_value
+        if last_value is not None:
             step = rule.max_step
-            if step is not None and abs(value - last) > step:
+            if step is not None and (value - last_value > step or last_value - value > step):
                 self._flag(
                     state,
                     "plausibility",
                     SUSPECT,
-                    f"spike: {last:g} to {value:g}, a step over {step:g}",
+                    f"spike: {last_value:g} to {value:g}, a step over {step:g}",
                     now,
                 )
-            if value == last:
-                state.flat_run += 1
-                if state.last_ts_text == ts_text and ts_text is not None:
-                    self._flag(
-                        state,
-                        "duplicates",
-                        SUSPECT,
-                        f"same timestamp and value as the last reading ({_show(ts_text)})",
-                        now,
-                    )
-                if rule.flatline is not None and state.flat_run == rule.flatline:
-                    self._flag(
-                        state,
-                        "plausibility",
-                        SUSPECT,
-                        f"flat line: {value:g} {rule.flatline} times in a row",
-                        now,
-                    )
+            if value == last_value:
+                self._same_value(state, rule, value, ts_text, now)
             else:
                 state.flat_run = 1
         state.last_value = value
@@ -605,6 +512,121 @@ class HealthEngine:
         ):
             self._flag(
                 state, "plausibility", SUSPECT, f"confidence {confidence:g} below {floor:g}", now
+            )
+
+    def _new_source(self, key: object, data: dict[str, Any]) -> SourceState:
+        state = self.sources[key] = SourceState(key)
+        where = data.get("location")
+        if where.__class__ is str:
+            state.location = sys.intern(where)  # many sources, few rooms: one string each
+        kind = data.get("type")
+        if kind.__class__ is str:
+            state.kind = sys.intern(kind)
+        return state
+
+    def _bad_timestamp(self, state: SourceState, text: object, at: float | None) -> None:
+        self._flag(state, "clock_skew", SUSPECT, f"timestamp {_show(text)} is not RFC 3339", at)
+
+    def _gap(self, state: SourceState, gap: float, last: float) -> None:
+        state.max_gap = gap
+        limit = self.config.max_staleness
+        if limit is not None and gap > limit:
+            self._flag(state, "staleness", FAIL, f"silent {gap:.1f} s (limit {limit:g} s)", last)
+
+    def _skew(self, state: SourceState, skew: float, received: float) -> None:
+        """A source's worst skew so far; flagged when over the limit."""
+        size = abs(skew)
+        state.max_skew, state.skew_abs = skew, size
+        if self.worst_skew is None or size > abs(self.worst_skew):
+            self.worst_skew = skew
+        limit = self.config.max_skew
+        if limit is not None and size > limit:
+            self._flag(
+                state,
+                "clock_skew",
+                FAIL,
+                f"timestamp {skew:+.1f} s off the receive time (limit {limit:g} s)",
+                received,
+            )
+
+    def _id_back(self, state: SourceState, last: object, rid: object, at: float | None) -> None:
+        detail = f"data.id went back from {_show(last)} to {_show(rid)}"
+        self._flag(state, "order", SUSPECT, detail, at)
+
+    def _created(
+        self, state: SourceState, created: object, ts_text: object, ts: float, at: float | None
+    ) -> None:
+        """``created_at`` earlier than ``timestamp`` (the fast path only saw it might be)."""
+        if (
+            created.__class__ is str
+            and ts_text.__class__ is str
+            and len(created) == len(ts_text)
+            and created[-1:] == "Z"
+            and ts_text[-1:] == "Z"
+        ):
+            early = created < ts_text
+        else:
+            made = parse_timestamp(created)
+            early = made is not None and made < ts
+        if early:
+            self._flag(state, "clock_skew", SUSPECT, "created_at before timestamp", at)
+
+    def _lookup(self, message: dict[str, Any]) -> object:
+        value: object = message
+        for part in self._key_path:
+            if value.__class__ is not dict:
+                return None
+            value = value.get(part)
+        return value
+
+    def _cadence(self, state: SourceState, interval: float, last: float) -> None:
+        state.median = _median(state.intervals)  # confirm on a fresh median
+        if interval > CADENCE_FACTOR * state.median > 0:
+            self._flag(
+                state,
+                "cadence",
+                SUSPECT,
+                f"gap {interval:.1f} s, over {CADENCE_FACTOR:g}x the median {state.median:.2f} s",
+                last,
+            )
+
+    def _rule(self, state: SourceState, data: dict[str, Any], now: float | None) -> Rule:
+        """The source's rule, looked up once; another unit than the rule's drops the range."""
+        kind = data.get("type")
+        if state.kind is None and kind.__class__ is str:
+            state.kind = sys.intern(kind)
+        rule = state.rule = self.config.rules.for_type(kind)
+        unit = data.get("unit")
+        if rule.unit is not None and unit is not None and unit != rule.unit:
+            self._flag(
+                state,
+                "plausibility",
+                SUSPECT,
+                f"unit {_show(unit)}, the rules for {state.kind} know {rule.unit!r}",
+                now,
+            )
+            rule = state.rule = Rule(flatline=rule.flatline, min_confidence=rule.min_confidence)
+        return rule
+
+    def _same_value(
+        self, state: SourceState, rule: Rule, value: float, ts_text: object, now: float | None
+    ) -> None:
+        state.flat_run += 1
+        if state.last_ts_text == ts_text and ts_text is not None:
+            self._flag(
+                state,
+                "duplicates",
+                SUSPECT,
+                f"same timestamp and value as the last reading ({_show(ts_text)})",
+                now,
+            )
+        if rule.flatline is not None and state.flat_run == rule.flatline:
+            self._flag(
+                state,
+                "plausibility",
+                SUSPECT,
+                f"flat line: {value:g} {rule.flatline} times in a row",
+                now,
             )
 
     def _flag(
@@ -739,20 +761,6 @@ def _median(values: list[float]) -> float:
     if len(ordered) % 2:
         return ordered[middle]
     return (ordered[middle - 1] + ordered[middle]) / 2
-
-
-def _before(created: object, ts_text: object, ts: float) -> bool:
-    """``created_at`` earlier than ``timestamp``; same-shaped UTC strings compare as text."""
-    if (
-        created.__class__ is str
-        and ts_text.__class__ is str
-        and len(created) == len(ts_text)
-        and created.endswith("Z")
-        and ts_text.endswith("Z")
-    ):
-        return created < ts_text
-    made = parse_timestamp(created)
-    return made is not None and made < ts
 
 
 def _show(value: object) -> str:

@@ -24,7 +24,7 @@ from wscli.options import AliasedChoice, connection_params
 if TYPE_CHECKING:
     from wscli.health import HealthConfig, HealthEngine, HealthResult
     from wscli.output import Output
-    from wscli.sources import FileSource, UrlSource
+    from wscli.sources import FileSource, ReceiveTimes, UrlSource
     from wscli.validation import Checker, Failure, Tally
 
 BUILTIN_SCHEMA = "built-in sensor_stream.schema.json"
@@ -318,9 +318,9 @@ class ValidateRun:
 
         if isinstance(source, FileSource):
             source.times = times = ReceiveTimes()
-            return HealthWatch(source, self.health, times.now)
+            return HealthWatch(source, self.health, times)
         self.live = True
-        return HealthWatch(source, self.health, time.time)
+        return HealthWatch(source, self.health, None)
 
     def health_result(self) -> HealthResult | None:
         if self.health is None:
@@ -423,18 +423,20 @@ class HealthWatch:
     """A source that shows each message to the health engine as the tally reads it.
 
     The tally's hot loop stays as it is; with ``--health`` off this class is not used.
+    A recording's receive time (header ``started`` + the frame's ``t``) is read inline:
+    this loop runs once per message.
     """
 
     def __init__(
         self,
         source: FileSource | UrlSource,
         engine: HealthEngine,
-        received: Any,
+        times: ReceiveTimes | None,
     ) -> None:
         self.source = source
         self.name = source.name
         self.engine = engine
-        self.received = received
+        self.times = times
 
     @property
     def kind(self) -> str:
@@ -448,11 +450,18 @@ class HealthWatch:
         return self.source.place(position)
 
     def items(self) -> Any:
-        observe, received = self.engine.observe, self.received
+        observe, times, now = self.engine.observe, self.times, time.time
         for item in self.source.items():
             value = item[1]
             if value.__class__ is dict:
-                observe(value, received())
+                if times is None:
+                    observe(value, now())
+                else:
+                    t, base = times.t, times.base
+                    if base is not None and (t.__class__ is float or t.__class__ is int):
+                        observe(value, base + t)
+                    else:
+                        observe(value, None)
             yield item
 
 
