@@ -11,7 +11,7 @@ Generates, in a temporary folder and with a fixed seed:
   simulated clock, 10 messages a second, received 50 ms after stamping (receive times
   in the recording, so every health check runs, clock skew included);
 - JSON Lines of M readings (default 1,000,000) spread over K sources (default
-  100,000), each source reporting every K messages.
+  100,000), each source reporting every K messages, 10,000 messages a second.
 
 Then, in one run, each as a subprocess of the installed entry point under a wrapper
 that reports the child's peak RSS (``ru_maxrss``):
@@ -86,12 +86,15 @@ def write_recording(path: Path, messages: int) -> None:
 
 
 def write_many_sources(path: Path, messages: int, sources: int) -> None:
-    """Readings from ``sources`` sensors in turn, one a millisecond, plausible and in order."""
+    """Readings from ``sources`` sensors in turn, 10,000 a second, plausible and in order.
+
+    At 100,000 sources each reports every 10 s: fresh under the 60 s staleness default.
+    """
     base = datetime(2024, 1, 15, 12, 0, tzinfo=timezone.utc)
     with path.open("w", encoding="utf-8") as out:
         for i in range(messages):
-            moment = base + timedelta(milliseconds=i)
-            stamp = moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+            moment = base + timedelta(microseconds=100 * i)
+            stamp = moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
             sensor = i % sources + 1
             value = 20.0 + (i // sources) % 7 * 0.1
             data = {

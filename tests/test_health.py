@@ -360,3 +360,15 @@ def test_text_report_is_a_table_then_the_verdict_and_fits_the_width() -> None:
         lines[-1]
         == "health FAILED: 2 sources: 1 pass, 0 suspect, 1 fail; coverage fail: 2 of 3 sources seen"
     )
+
+
+def test_timestamps_in_one_second_take_the_fast_path_and_agree_with_the_slow_one() -> None:
+    """Ten a second share their second: only the milliseconds are read, same numbers."""
+    engine = HealthEngine()
+    texts = ["2024-01-15T12:00:05.000Z", "2024-01-15T12:00:05.999Z", "2024-01-15T12:00:05.12aZ"]
+    for n, text in enumerate(texts):
+        engine.observe(reading(1, 0, 20.0, rid=n + 1, timestamp=text, created_at=text), None)
+    state = engine.sources[1]
+    assert state.last_ts == pytest.approx(T0 + 5.999, abs=1e-9)
+    assert state.last_ts == parse_timestamp(texts[1])
+    assert state.flags is not None and "not RFC 3339" in state.flags["clock_skew"].detail
