@@ -621,6 +621,9 @@ class HealthEngine:
         kind = data.get("type")
         if state.kind is None and kind.__class__ is str:
             state.kind = sys.intern(kind)
+        where = data.get("location")
+        if state.location is None and where.__class__ is str:
+            state.location = sys.intern(where)  # the first message may have been an error
         rule = state.rule = self.config.rules.for_type(kind)
         unit = data.get("unit")
         if rule.unit is not None and unit is not None and unit != rule.unit:

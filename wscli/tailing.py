@@ -22,6 +22,8 @@ from wscli.render import MessageRenderer, StreamStats, host_port, print_stats_ta
 from wscli.stream import ServerClosed, StreamEvent
 
 if TYPE_CHECKING:
+    from wscli.health import HealthResult
+    from wscli.healthview import HealthView
     from wscli.recording import RecordingWriter
     from wscli.schema import Validator
 
@@ -89,6 +91,8 @@ class TailRun:
         self.recorder: RecordingWriter | None = None
         self.stats_json: str | None = None  # --stats-json FILE
         self.pretty = renderer.mode == "pretty"
+        self.health: HealthView | None = None  # --health (wscli.healthview)
+        self.health_result: HealthResult | None = None  # its verdict, once finished
 
     def on_event(self, event: StreamEvent) -> None:
         if event.kind == "disconnected":
@@ -122,6 +126,8 @@ class TailRun:
             self._connect(stream)
             if self.recorder is not None:
                 self.recorder.event("connect", url=stream.options.url)
+            if self.health is not None:
+                self.health.start()
             self._loop(stream)
         except KeyboardInterrupt as exc:
             self._finish(interrupted=True)
@@ -172,6 +178,8 @@ class TailRun:
         """The summary; a first SIGTERM/Ctrl-C meanwhile waits until it is printed."""
         with signals_deferred() as held:
             self.output.flush()
+            if self.health is not None:
+                self.health_result = self.health.finish()
             if interrupted and self.output.err_is_tty:
                 self.output.note("")  # end the terminal's ^C echo line
             if self.show_stats:
@@ -197,7 +205,13 @@ class TailRun:
             self.output.note(exc.one_line())
 
     def _verdict(self, stream: FrameSource) -> None:
-        """``--validate``: exit 1 with the counts in one line if any message failed."""
+        """``--validate``: exit 1 with the counts in one line if any message failed.
+
+        ``--health``: exit 1 with the health verdict when a check failed.
+        """
+        health = self.health_result
+        if health is not None and not health.ok and self.validator is None:
+            raise CheckFailed(health.verdict(), where=stream.options.where)
         if self.validator is None:
             return
         stats = self.stats
@@ -206,6 +220,8 @@ class TailRun:
         if stats.binary:
             counts += f", {stats.binary} binary"
         if not bad:
+            if health is not None and not health.ok:
+                raise CheckFailed(health.verdict(), where=stream.options.where)
             return  # success is quiet: stderr stays empty for `tail --validate | ...`
         noun = "message" if stats.total == 1 else "messages"
         raise CheckFailed(
@@ -219,6 +235,9 @@ class TailRun:
         renderer, recorder, validator = self.renderer, self.recorder, self.validator
         mfilter, stats, count = self.filter, self.stats, self.count
         emit, by_type, now = renderer.message, stats.by_type, time.time
+        health = self.health
+        if health is not None and health.live:
+            emit = health.message  # the live table replaces the scrolling lines
         skip_non_json = mfilter is not None or renderer.field_path is not None
         text_op = OP_TEXT
         for opcode, data in stream:
@@ -236,6 +255,8 @@ class TailRun:
                 else:
                     kind = obj.get("type") if type(obj) is dict else None
                     by_type[kind if type(kind) is str else "(other)"] += 1
+                    if health is not None:
+                        health.observe(obj)
                     if mfilter is not None and not mfilter.matches(obj):
                         continue
                     problems = None
