@@ -372,3 +372,15 @@ def test_timestamps_in_one_second_take_the_fast_path_and_agree_with_the_slow_one
     assert state.last_ts == pytest.approx(T0 + 5.999, abs=1e-9)
     assert state.last_ts == parse_timestamp(texts[1])
     assert state.flags is not None and "not RFC 3339" in state.flags["clock_skew"].detail
+
+
+def test_no_message_is_no_pass_and_a_stopped_run_is_never_ok_in_words() -> None:
+    """A check that saw nothing did not pass; an interrupted run never says OK."""
+    empty = HealthEngine().result()
+    assert not empty.ok
+    assert empty.verdict() == "health FAILED: no messages, so no source to judge"
+    result = run(steady())
+    result.stopped = "interrupted"
+    assert result.verdict() == (
+        "health INTERRUPTED: 1 source: 1 pass, 0 suspect, 0 fail (interrupted)"
+    )

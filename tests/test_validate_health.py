@@ -171,3 +171,10 @@ def test_a_live_stream_with_a_stale_sensor_fails_by_the_wall_clock(serve: Any) -
     flagged = {s["source"]: [f["check"] for f in s["flags"]] for s in doc["health"]["sources"]}
     assert flagged["2"] == ["staleness"]
     assert all(not checks for source, checks in flagged.items() if source != "2")
+
+
+def test_an_empty_input_fails_health_too(tmp_path: Path) -> None:
+    path = tmp_path / "empty.jsonl"
+    path.write_text("\n", encoding="utf-8")
+    result = run_cli("validate", "--health", str(path), expect=1)
+    assert "health FAILED: no messages" in result.stdout

@@ -287,6 +287,7 @@ class HealthResult:
     checks: list[CheckResult]
     messages: int
     strict: bool
+    stopped: str = ""  # "interrupted", "terminated", ...: the run ended early (the caller says)
 
     @property
     def level(self) -> str:
@@ -294,7 +295,12 @@ class HealthResult:
 
     @property
     def ok(self) -> bool:
-        """Fail fails; suspect fails only under ``--strict``."""
+        """Fail fails; suspect fails only under ``--strict``; no message at all fails too.
+
+        A health check that saw nothing did not pass.
+        """
+        if not self.messages:
+            return False
         level = self.level
         return level == PASS or (level == SUSPECT and not self.strict)
 
@@ -304,6 +310,12 @@ class HealthResult:
     def verdict(self) -> str:
         """``health: FAILED: 8 sources: 6 pass, 1 suspect, 1 fail; coverage fail (7 of 8)``."""
         word = "OK" if self.ok else "FAILED"
+        if self.stopped:  # never OK for a run that did not finish
+            word = {"interrupted": "INTERRUPTED", "terminated": "TERMINATED"}.get(
+                self.stopped, "STOPPED"
+            )
+        if not self.messages:
+            return f"health {word}: no messages, so no source to judge"
         total = len(self.sources)
         noun = "source" if total == 1 else "sources"
         parts = [f"{self.count(level)} {level}" for level in (PASS, SUSPECT, FAIL)]
@@ -313,6 +325,8 @@ class HealthResult:
             line += "; " + "; ".join(f"{c.check} {c.level}: {c.detail}" for c in bad)
         if self.strict and self.level == SUSPECT:
             line += " (--strict: suspect fails)"
+        if self.stopped:
+            line += f" ({self.stopped})"
         return line
 
     def as_dict(self) -> dict[str, Any]:

@@ -125,7 +125,7 @@ def health_text(result: HealthResult, *, color: bool, width: int = 100) -> str:
                 markup=False,
                 soft_wrap=True,
             )
-    style = "bold green" if result.ok else "bold red"
+    style = "bold green" if result.ok and not result.stopped else "bold red"
     console.print(result.verdict(), style=style, markup=False, soft_wrap=True)
     return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n"
 

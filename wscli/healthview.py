@@ -93,11 +93,12 @@ class HealthView:
         self._live.update(_Frame(result, width), refresh=True)
         self.draws += 1
 
-    def finish(self) -> HealthResult:
+    def finish(self, *, stopped: str = "") -> HealthResult:
         """Stop drawing and write the final report: stdout on a terminal, else stderr."""
         from wscli.healthreport import health_text
 
         result = self.engine.result(end=self.wall())
+        result.stopped = stopped
         if self._live is not None:
             self._live.update(_Frame(result, self.console().width), refresh=True)
             self._live.stop()

@@ -179,7 +179,9 @@ class TailRun:
         with signals_deferred() as held:
             self.output.flush()
             if self.health is not None:
-                self.health_result = self.health.finish()
+                self.health_result = self.health.finish(
+                    stopped="interrupted" if interrupted else ""
+                )
             if interrupted and self.output.err_is_tty:
                 self.output.note("")  # end the terminal's ^C echo line
             if self.show_stats:

@@ -359,6 +359,8 @@ class ValidateRun:
             interrupted=self.interrupted, error=self.error, ok=tally.ok, messages=tally.messages
         )
         stopped = stop_phrase(reason)
+        if health is not None:
+            health.stopped = stopped
         if self.junit_file is not None:
             xml = junit_xml(
                 tally,
@@ -381,8 +383,8 @@ class ValidateRun:
         if self.text is not None:
             if self.error is None or tally.messages:
                 self.text.finish(tally, limit=self.limit, elapsed=elapsed, stopped=stopped)
-            if health is not None:
-                self._health_text(health)
+                if health is not None:
+                    self._health_text(health)
         else:
             document = json_document(
                 tally,
