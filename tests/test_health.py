@@ -384,3 +384,13 @@ def test_no_message_is_no_pass_and_a_stopped_run_is_never_ok_in_words() -> None:
     assert result.verdict() == (
         "health INTERRUPTED: 1 source: 1 pass, 0 suspect, 0 fail (interrupted)"
     )
+
+
+def test_sources_past_the_cap_are_counted_not_judged() -> None:
+    """A stream of ever-new ids cannot take the memory: past max_sources, counted only."""
+    messages = [(reading(i, 0, 20.0, rid=i + 1), 0.1) for i in range(10)]
+    result = run(messages, max_sources=4)
+    assert len(result.sources) == 4 and result.messages == 10
+    check = next(c for c in result.checks if c.check == "sources")
+    assert check.level == SUSPECT and "6 messages from the rest" in check.detail
+    assert "sources suspect: over 4 sources" in result.verdict()

@@ -31,8 +31,13 @@ error_rate     the share of ``error`` messages over ``max_error_rate``      fail
 Memory is bounded by design, so 10^6 sources stay small:
 
 - per source: a fixed set of counters and last values (:class:`SourceState`, slots),
-  a ring of the last :data:`INTERVAL_RING` reading intervals for the cadence median,
-  and at most one :class:`Flag` per check (the worst, with a count);
+  a ring of the last :data:`INTERVAL_RING` reading intervals for the cadence median
+  (an array of doubles), and at most one :class:`Flag` per check (the worst, with a
+  count): about 600 bytes, plus about 250 in the final report's row;
+- at most :data:`MAX_SOURCES` sources are judged: messages from any further source
+  are counted, not judged, and a suspect ``sources`` check says how many, so a
+  stream of random ids cannot take the memory (a clean 10^5-source run peaks at
+  about 150 MB, see ``bench/health_throughput.py``);
 - for duplicate ``data.id`` detection the ids of the most recent readings, in two
   generations of :data:`DUPLICATE_GENERATION` (when one fills it replaces the older):
   a repeat is caught when it arrives within 32,768 readings of the first (often up
@@ -73,7 +78,7 @@ CHECKS = (
     "status",
     "error_rate",
 )
-STREAM_CHECKS = ("coverage", "error_rate")  # judged over the stream, not per source
+STREAM_CHECKS = ("coverage", "error_rate", "sources")  # judged over the stream, not per source
 
 NO_SOURCE = "(no source)"
 DEFAULT_STALENESS = 60.0
@@ -84,9 +89,11 @@ CADENCE_FLOOR = 1.0  # a gap under a second is scheduling jitter, never a cadenc
 INTERVAL_RING = 16  # recent intervals kept per source for the median
 MEDIAN_REFRESH = 8  # readings between median recomputations (a bounded estimate)
 DUPLICATE_GENERATION = 1 << 15  # ids per generation; two are kept, so 32,768-65,536 recent
+MAX_SOURCES = 250_000  # about 200 MB of per-source state and report rows
 BAD_STATES = frozenset({"offline", "low_battery"})
 
 _EMPTY: dict[str, Any] = {}
+_NO_FLAGS: list[Flag] = []  # shared by every clean source's report row: never appended to
 _INFINITIES = (math.inf, -math.inf)
 _fromisoformat = datetime.fromisoformat
 _MILLIS = {f".{n:03d}": n / 1000 for n in range(1000)}  # ".123" -> 0.123
@@ -147,6 +154,7 @@ class HealthConfig:
     max_error_rate: float | None = None
     strict: bool = False
     rules: Rules = field(default_factory=builtin_rules)
+    max_sources: int = MAX_SOURCES  # sources past this are counted, not judged
 
 
 class Flag:
@@ -359,6 +367,7 @@ class HealthEngine:
         self.worst_staleness = 0.0
         self.worst_skew: float | None = None
         self.fired: dict[str, int] = dict.fromkeys(CHECKS, 0)
+        self.untracked = 0  # messages from sources past config.max_sources
         self._second = ""  # "2024-01-15T12:00:05": the second of the last timestamp ...
         self._second_at = 0.0  # ... as POSIX seconds
         self._ids: set[object] = set()  # data.id values of recent readings ...
@@ -370,7 +379,7 @@ class HealthEngine:
     @property
     def messages(self) -> int:
         """Messages seen (JSON objects; other JSON values are not messages of a source)."""
-        return sum(state.count for state in self.sources.values())
+        return sum(state.count for state in self.sources.values()) + self.untracked
 
     @property
     def end(self) -> float | None:
@@ -399,6 +408,9 @@ class HealthEngine:
         state = self.sources.get(key)
         if state is None:
             state = self._new_source(key, data)
+            if state is None:  # past max_sources: counted, not judged
+                self.untracked += 1
+                return
         state.count += 1
         ts_text = data.get("timestamp")
         ts: float | None = None
@@ -533,7 +545,9 @@ class HealthEngine:
                 state, "plausibility", SUSPECT, f"confidence {confidence:g} below {floor:g}", now
             )
 
-    def _new_source(self, key: object, data: dict[str, Any]) -> SourceState:
+    def _new_source(self, key: object, data: dict[str, Any]) -> SourceState | None:
+        if len(self.sources) >= self.config.max_sources:
+            return None
         state = self.sources[key] = SourceState(key)
         where = data.get("location")
         if where.__class__ is str:
@@ -706,7 +720,7 @@ class HealthEngine:
         rows: list[SourceResult] = []
         stalest = 0.0
         for state in self.sources.values():
-            flags = list(state.flags.values()) if state.flags else []
+            flags = list(state.flags.values()) if state.flags else _NO_FLAGS
             silent = 0.0
             if end is not None and state.last_seen is not None:
                 silent = max(0.0, end - state.last_seen)
@@ -715,7 +729,8 @@ class HealthEngine:
                 detail = f"silent {silent:.1f} s at the end (limit {limit:g} s)"
                 extra = Flag("staleness", FAIL, detail, state.last_seen)
                 flags = [f for f in flags if f.check != "staleness"] + [extra]
-            flags.sort(key=lambda f: CHECKS.index(f.check))
+            if len(flags) > 1:
+                flags.sort(key=lambda f: CHECKS.index(f.check))
             rows.append(
                 SourceResult(
                     source=str(state.key),
@@ -790,6 +805,17 @@ class HealthEngine:
                     self.fired[check],
                     None,
                     f"sources with {what}: {flagged(check)}",
+                )
+            )
+        if self.untracked:
+            out.append(
+                CheckResult(
+                    "sources",
+                    SUSPECT,
+                    len(rows),
+                    config.max_sources,
+                    f"over {config.max_sources:,} sources: {self.untracked:,} messages from"
+                    " the rest counted, not judged",
                 )
             )
         if config.max_error_rate is not None:
