@@ -178,3 +178,41 @@ def test_an_empty_input_fails_health_too(tmp_path: Path) -> None:
     path.write_text("\n", encoding="utf-8")
     result = run_cli("validate", "--health", str(path), expect=1)
     assert "health FAILED: no messages" in result.stdout
+
+
+HOSTILE = [
+    {"type": "sensor_reading", "data": {"sensor_id": 1, "type": "temperature", "value": 10**400}},
+    {
+        "type": "sensor_reading",
+        "data": {
+            "sensor_id": [1],
+            "type": {"a": 1},
+            "value": -5e300,
+            "timestamp": ["x"],
+            "created_at": 5,
+            "id": [1],
+            "confidence": "high",
+            "location": 7,
+        },
+    },
+    {"type": "sensor_reading", "data": {"sensor_id": True, "value": 1, "unit": {"x": 1}}},
+    {"type": "sensor_reading", "data": {"sensor_id": "a\x1b[31m[red]", "value": 1, "id": "x"}},
+    {"type": "sensor_reading", "data": {"sensor_id": "a\x1b[31m[red]", "value": 2, "id": "x"}},
+    {"type": "sensor_status", "data": {"sensor_id": 2, "state": ["offline"]}},
+    {"type": "sensor_status", "data": None},
+    [1, 2],
+    "text",
+]
+
+
+def test_hostile_fields_are_flags_never_a_traceback(tmp_path: Path) -> None:
+    """Huge ints, lists as ids and states, escapes in ids: judged, escaped, exit 1."""
+    path = tmp_path / "hostile.jsonl"
+    path.write_text("".join(json.dumps(m) + "\n" for m in HOSTILE), encoding="utf-8")
+    result = run_wscli("validate", "--health", str(path), expect=1)
+    assert "\x1b[31m" not in result.stdout  # the escape in a sensor id is shown, not run
+    assert "out of any range" in result.stdout
+    doc = json.loads(run_wscli("validate", "--health", "-o", "json", str(path), expect=1).stdout)
+    flagged = {s["source"]: {f["check"] for f in s["flags"]} for s in doc["health"]["sources"]}
+    assert flagged["1"] == {"plausibility"}
+    assert flagged["a\x1b[31m[red]"] == {"duplicates"}

@@ -91,10 +91,12 @@ MEDIAN_REFRESH = 8  # readings between median recomputations (a bounded estimate
 DUPLICATE_GENERATION = 1 << 15  # ids per generation; two are kept, so 32,768-65,536 recent
 MAX_SOURCES = 250_000  # about 200 MB of per-source state and report rows
 BAD_STATES = frozenset({"offline", "low_battery"})
+_BAD_STATE_LIST = tuple(BAD_STATES)  # "in" a tuple compares: an unhashable state is no crash
 
 _EMPTY: dict[str, Any] = {}
 _NO_FLAGS: list[Flag] = []  # shared by every clean source's report row: never appended to
 _INFINITIES = (math.inf, -math.inf)
+_BIGGEST = 10**300  # an int past this cannot become a float (arithmetic would overflow)
 _fromisoformat = datetime.fromisoformat
 _MILLIS = {f".{n:03d}": n / 1000 for n in range(1000)}  # ".123" -> 0.123
 
@@ -444,7 +446,7 @@ class HealthEngine:
         if mtype != "sensor_reading":
             if mtype == "error":
                 self.errors += 1
-            elif mtype == "sensor_status" and data.get("state") in BAD_STATES:
+            elif mtype == "sensor_status" and data.get("state") in _BAD_STATE_LIST:
                 self._flag(state, "status", SUSPECT, f"sensor_status {data.get('state')}", now)
             return
         readings = state.readings = state.readings + 1
@@ -499,9 +501,10 @@ class HealthEngine:
                 state.last_reading_at = now
         # plausibility
         value = data.get("value")
-        if value.__class__ is not float and value.__class__ is not int:
-            shown = "missing" if value is None else f"{_show(value)}, not a number"
-            self._flag(state, "plausibility", FAIL, f"value {shown}", now)
+        if value.__class__ is not float and (
+            value.__class__ is not int or value > _BIGGEST or value < -_BIGGEST
+        ):
+            self._bad_value(state, value, now)
             return
         rule = state.rule
         if rule is None:
@@ -577,6 +580,15 @@ class HealthEngine:
                 self._second_at = moment.replace(microsecond=0).timestamp()
                 ts = self._second_at + ms
         return ts
+
+    def _bad_value(self, state: SourceState, value: object, at: float | None) -> None:
+        if value is None:
+            shown = "missing"
+        elif value.__class__ is int:  # past what a float holds: no sensor reads that
+            shown = f"{str(value)[:12]}... ({len(str(value))} digits), out of any range"
+        else:
+            shown = f"{_show(value)}, not a number"
+        self._flag(state, "plausibility", FAIL, f"value {shown}", at)
 
     def _bad_timestamp(self, state: SourceState, text: object, at: float | None) -> None:
         self._flag(state, "clock_skew", SUSPECT, f"timestamp {_show(text)} is not RFC 3339", at)
