@@ -866,3 +866,80 @@ def _natural(source: str) -> tuple[int, int, str]:
     if source.isdigit():
         return (0, int(source), "")
     return (1, 0, source)
+
+
+def merge_results(results: list[HealthResult], *, strict: bool) -> HealthResult:
+    """Several streams' verdicts as one, per source (``load --health``: one per user).
+
+    Each stream was judged on its own (the same reading reaching two users is no
+    duplicate); a source's row then sums the counts and keeps, per check, the worst
+    flag any stream raised. A stream check keeps its worst level and says how many
+    streams it failed on.
+    """
+    rows: dict[str, SourceResult] = {}
+    for result in results:
+        for row in result.sources:
+            have = rows.get(row.source)
+            if have is None:
+                copies = [_copy_flag(f) for f in row.flags]
+                rows[row.source] = SourceResult(
+                    row.source,
+                    row.location,
+                    row.type,
+                    row.count,
+                    row.first_seen,
+                    row.last_seen,
+                    row.max_gap,
+                    row.max_skew,
+                    copies,
+                )
+                continue
+            have.count += row.count
+            have.first_seen = _earliest(have.first_seen, row.first_seen)
+            have.last_seen = _latest(have.last_seen, row.last_seen)
+            have.max_gap = max(have.max_gap, row.max_gap)
+            if row.max_skew is not None and (
+                have.max_skew is None or abs(row.max_skew) > abs(have.max_skew)
+            ):
+                have.max_skew = row.max_skew
+            for flag in row.flags:
+                mine = next((f for f in have.flags if f.check == flag.check), None)
+                if mine is None:
+                    have.flags.append(_copy_flag(flag))
+                    continue
+                mine.count += flag.count
+                if _RANK[flag.level] > _RANK[mine.level]:
+                    mine.level, mine.detail, mine.at = flag.level, flag.detail, flag.at
+    checks: dict[str, CheckResult] = {}
+    failing: dict[str, int] = {}
+    for result in results:
+        for check in result.checks:
+            if check.level != PASS:
+                failing[check.check] = failing.get(check.check, 0) + 1
+            have_check = checks.get(check.check)
+            if have_check is None or _RANK[check.level] > _RANK[have_check.level]:
+                checks[check.check] = CheckResult(
+                    check.check, check.level, check.value, check.threshold, check.detail
+                )
+    for name, check in checks.items():
+        if failing.get(name):
+            check.detail = f"{check.detail} ({failing[name]} of {len(results)} streams)"
+    merged = sorted(rows.values(), key=lambda r: (-_RANK[r.level], _natural(r.source)))
+    for row in merged:
+        row.flags.sort(key=lambda f: CHECKS.index(f.check) if f.check in CHECKS else 99)
+    messages = sum(result.messages for result in results)
+    return HealthResult(merged, list(checks.values()), messages, strict)
+
+
+def _copy_flag(flag: Flag) -> Flag:
+    copy = Flag(flag.check, flag.level, flag.detail, flag.at)
+    copy.count = flag.count
+    return copy
+
+
+def _earliest(a: float | None, b: float | None) -> float | None:
+    return b if a is None else a if b is None else min(a, b)
+
+
+def _latest(a: float | None, b: float | None) -> float | None:
+    return b if a is None else a if b is None else max(a, b)

@@ -179,3 +179,18 @@ def health_junit(result: HealthResult, *, elapsed: float, suite: str = "wscli he
         elapsed=elapsed,
         properties={"result": result.verdict()},
     )
+
+
+def add_health_suite(xml: bytes, result: HealthResult, elapsed: float) -> bytes:
+    """Another command's JUnit document plus a ``wscli health`` suite in its ``<testsuites>``."""
+    import xml.etree.ElementTree as ET
+
+    root = ET.fromstring(xml)
+    suite = ET.fromstring(health_junit(result, elapsed=elapsed)).find("testsuite")
+    assert suite is not None
+    root.append(suite)
+    for total in ("tests", "failures", "errors"):
+        root.set(total, str(int(root.get(total, "0")) + int(suite.get(total, "0"))))
+    ET.indent(root)
+    out: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return out

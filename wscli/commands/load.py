@@ -7,17 +7,19 @@ gevent are imported only inside the command, never by ``wscli load --help``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from wscli.cli import AppState, pass_state
 from wscli.connection import ConnectOptions
-from wscli.errors import EXIT_CODE_HELP, BadUsage, interrupt_status
+from wscli.errors import EXIT_CODE_HELP, BadUsage, ExitStatus, interrupt_status
+from wscli.healthoptions import health_options
 from wscli.options import connection_options
 from wscli.tap import Tap
 
 if TYPE_CHECKING:
+    from wscli.health import HealthResult
     from wscli.loadreport import Limits
     from wscli.loadrun import LoadPlan, RunResult
     from wscli.output import Output
@@ -162,6 +164,8 @@ _positive = click.FloatRange(min=0, min_open=True)
     show_default=True,
     help="With --worker: the master's --master-bind-port.",
 )
+@health_options()
+@click.option("--strict", is_flag=True, help="With --health, a suspect check fails too.")
 @pass_state
 def load(
     state: AppState,
@@ -192,6 +196,8 @@ def load(
     worker: bool,
     master_host: str,
     master_port: int,
+    health_values: dict[str, Any],
+    strict: bool,
 ) -> None:
     """Open many streams to URL at once and check they all hold up (on Locust).
 
@@ -249,6 +255,8 @@ def load(
             id_field=id_field,
             retries=retries,
             backoff=backoff,
+            health=_health_settings(health_values, strict, distributed=master or worker),
+            health_strict=strict,
         ),
         users=users,
         spawn_rate=spawn_rate,
@@ -270,6 +278,22 @@ def load(
         max_missed=max_missed,
     )
     _run(state, tap, plan, limits, mode=mode, junit_file=junit_file)
+
+
+def _health_settings(
+    values: dict[str, Any], strict: bool, *, distributed: bool
+) -> dict[str, Any] | None:
+    """The health flags as plain values for every user, checked once here (exit 2)."""
+    from wscli.healthoptions import health_config
+
+    if health_config(values, strict=strict) is None:
+        return None
+    if distributed:
+        raise BadUsage(
+            "--health judges the streams of one load process for now",
+            hint="run load --health without --master/--worker",
+        )
+    return dict(values)
 
 
 def _schema(schema_file: str | None) -> tuple[dict[str, object] | None, str | None]:
@@ -376,16 +400,30 @@ def _report(
             if result.fanout_truncated:
                 summary.fanout.note = "more ids than the memory budget allows"
         judge(summary, limits, fanout=plan.settings.fanout)
+    health = _health_result(plan, result, summary.interrupted)
     if junit_file:
-        write_atomic(junit_file, junit_xml(summary))
+        xml = junit_xml(summary)
+        if health is not None:
+            from wscli.healthreport import add_health_suite
+
+            xml = add_health_suite(xml, health, result.elapsed)
+        write_atomic(junit_file, xml)
     if plan.html_file:
         write_html(result.environment, plan.html_file)
     if mode == "json":
         import json
 
-        output.write((json.dumps(json_document(summary)) + "\n").encode())
+        document = json_document(summary)
+        if health is not None:
+            document["health"] = health.as_dict()
+        output.write((json.dumps(document) + "\n").encode())
     else:
         _print_table(output, summary_rows(summary), verdict_line(summary))
+        if health is not None:
+            from wscli.healthreport import health_text
+
+            text = health_text(health, color=output.color, width=output.width or 120)
+            output.write(("\n" + text).encode("utf-8", "replace"))
     output.flush()
     if result.interrupted is not None:
         raise click.exceptions.Exit(interrupt_status(result.interrupted))
@@ -399,6 +437,22 @@ def _report(
         output.note(line)
     if code:
         raise click.exceptions.Exit(code)
+    if health is not None and not health.ok:
+        output.note(f"wscli: {health.verdict()}")
+        raise click.exceptions.Exit(ExitStatus.CHECK_FAILED)
+
+
+def _health_result(plan: LoadPlan, result: RunResult, stopped: str | None) -> HealthResult | None:
+    """Every user's stream judged on its own, merged per source (local runs)."""
+    if plan.settings.health is None:
+        return None
+    from wscli.health import merge_results
+    from wscli.load import REGISTRY
+
+    results = [engine.result(end=result.ended_at) for engine in REGISTRY.health]
+    merged = merge_results(results, strict=plan.settings.health_strict)
+    merged.stopped = stopped or ""
+    return merged
 
 
 def _print_table(output: Output, rows: list[tuple[str, str]], verdict: str) -> None:

@@ -372,7 +372,9 @@ class ValidateRun:
                 failures=self.kept,
             )
             if health is not None:
-                xml = _with_health_suite(xml, health, elapsed)
+                from wscli.healthreport import add_health_suite
+
+                xml = add_health_suite(xml, health, elapsed)
             try:
                 write_atomic(self.junit_file, xml, target=f"--junit {self.junit_file}")
             except WscliError as exc:
@@ -465,23 +467,6 @@ class HealthWatch:
                     else:
                         observe(value, None)
             yield item
-
-
-def _with_health_suite(xml: bytes, health: HealthResult, elapsed: float) -> bytes:
-    """The validate suite plus a ``wscli health`` suite in the same ``<testsuites>``."""
-    import xml.etree.ElementTree as ET
-
-    from wscli.healthreport import health_junit
-
-    root = ET.fromstring(xml)
-    suite = ET.fromstring(health_junit(health, elapsed=elapsed)).find("testsuite")
-    assert suite is not None
-    root.append(suite)
-    for total in ("tests", "failures", "errors"):
-        root.set(total, str(int(root.get(total, "0")) + int(suite.get(total, "0"))))
-    ET.indent(root)
-    out: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
-    return out
 
 
 def check_schema_file(output: Output, path: str, fmt: str) -> None:
