@@ -696,7 +696,7 @@ def test_json_failure_records_hold_exactly_these_keys_and_values(tmp_path: Path)
             "kind": "invalid",
             "type": "sensor_reading",
             "path": "/data/value",
-            "reason": 'expected number, got string "57.7"',
+            "reason": 'expected number, got string "31.0"',
         },
         {
             "place": f"{path}:7",
@@ -750,7 +750,7 @@ def test_color_always_styles_each_part_of_a_failure_line(tmp_path: Path) -> None
     lines = result.stdout.splitlines()
     assert lines[0] == (
         f"\x1b[1m{path}:5\x1b[0m: \x1b[36msensor_reading\x1b[0m: \x1b[33m/data/value\x1b[0m:"
-        ' expected number, got string "57.7"'
+        ' expected number, got string "31.0"'
     )
     assert lines[1] == (
         f"\x1b[1m{path}:7\x1b[0m: \x1b[35mmalformed\x1b[0m:"
@@ -782,7 +782,7 @@ def test_text_report_is_listing_blank_line_table_then_verdict(tmp_path: Path) ->
     out = _without_time(run_cli("validate", str(path), expect=1).stdout)
     rule = "─" * 61
     assert out == (
-        f'{path}:5: sensor_reading: /data/value: expected number, got string "57.7"\n'
+        f'{path}:5: sensor_reading: /data/value: expected number, got string "31.0"\n'
         f"{path}:7: malformed: not JSON: Expecting property name enclosed in double quotes"
         " (column 2)\n"
         f'{path}:12: sensor_telemetry: /type: unknown message type "sensor_telemetry"'
@@ -791,7 +791,7 @@ def test_text_report_is_listing_blank_line_table_then_verdict(tmp_path: Path) ->
         "type               valid   invalid   malformed\n"
         f"{rule}\n"
         "sensor_reading         7         1           -\n"
-        "sensor_status          1         -           -\n"
+        "error                  1         -           -\n"
         "sensor_telemetry       -         1           -   unknown type\n"
         "(malformed)            -         -           1\n"
         f"{rule}\n"
@@ -808,7 +808,7 @@ def test_color_always_marks_bad_counts_red_and_empty_cells_dim(tmp_path: Path) -
     blank = f"   {red}{' ' * 12}{end}"
     rows = [
         f"sensor_reading         7   {red}      1{end}   {dim}        -{end}{blank}",
-        f"sensor_status          1   {dim}      -{end}   {dim}        -{end}{blank}",
+        f"error                  1   {dim}      -{end}   {dim}        -{end}{blank}",
         f"sensor_telemetry   {dim}    -{end}   {red}      1{end}   {dim}        -{end}"
         f"   {red}unknown type{end}",
         f"(malformed)        {dim}    -{end}   {dim}      -{end}   {red}        1{end}{blank}",
@@ -975,7 +975,7 @@ def test_junit_failure_bodies_are_plain_text_even_with_color_always(tmp_path: Pa
     }
     assert bodies == {
         "sensor_reading": f"{path}:5: sensor_reading: /data/value:"
-        ' expected number, got string "57.7"',
+        ' expected number, got string "31.0"',
         "sensor_telemetry": f"{path}:12: sensor_telemetry: /type: unknown message type"
         ' "sensor_telemetry" (expected one of: error, sensor_reading, sensor_status)',
         "(malformed)": f"{path}:7: malformed: not JSON: Expecting property name enclosed in"

@@ -7,19 +7,21 @@ gevent are imported only inside the command, never by ``wscli load --help``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from wscli.durations import MILLISECONDS, POSITIVE_SECONDS, SECONDS, FiniteFloatRange
-from wscli.errors import EXIT_CODE_HELP, BadUsage, interrupt_status
+from wscli.errors import EXIT_CODE_HELP, BadUsage, WscliError, interrupt_status
 from wscli.net.tap import Tap
 from wscli.net.target import ConnectOptions
 from wscli.options.connection import connection_options
+from wscli.options.health import health_options
 from wscli.options.help import GroupedCommand
 from wscli.options.state import AppState, pass_state
 
 if TYPE_CHECKING:
+    from wscli.checks.health import HealthResult
     from wscli.load.report import Limits
     from wscli.load.run import LoadPlan, RunResult
     from wscli.output.terminal import Output
@@ -179,6 +181,8 @@ _positive = FiniteFloatRange(min=0, min_open=True)
     metavar="SECONDS",
     help="With --worker: how long to wait for the master to answer; then exit 2.",
 )
+@health_options()
+@click.option("--strict", is_flag=True, help="With --health, a suspect check fails too.")
 @pass_state
 def load(
     state: AppState,
@@ -210,6 +214,8 @@ def load(
     master_host: str,
     master_port: int,
     master_wait: float,
+    health_values: dict[str, Any],
+    strict: bool,
 ) -> None:
     """Open many streams to URL at once and check they all hold up (on Locust).
 
@@ -248,6 +254,8 @@ def load(
         parse_field_path(id_field)
     except ValueError as exc:
         raise BadUsage(f"--id-field: {exc}", hint="write paths like data.id") from None
+    # Checked before gevent patches this process: a refusal must not leave it patched.
+    health = _health_settings(health_values, strict, distributed=master or worker)
     _patch_for_gevent()
     from dataclasses import asdict
 
@@ -267,6 +275,8 @@ def load(
             id_field=id_field,
             retries=retries,
             backoff=backoff,
+            health=health,
+            health_strict=strict,
         ),
         users=users,
         spawn_rate=spawn_rate,
@@ -289,6 +299,22 @@ def load(
         max_missed=max_missed,
     )
     _run(state, tap, plan, limits, mode=mode, junit_file=junit_file)
+
+
+def _health_settings(
+    values: dict[str, Any], strict: bool, *, distributed: bool
+) -> dict[str, Any] | None:
+    """The health flags as plain values for every user, checked once here (exit 2)."""
+    from wscli.options.health import health_config
+
+    if health_config(values, strict=strict) is None:
+        return None
+    if distributed:
+        raise BadUsage(
+            "--health judges the streams of one load process for now",
+            hint="run load --health without --master/--worker",
+        )
+    return dict(values)
 
 
 def _schema(schema_file: str | None) -> tuple[dict[str, object] | None, str | None]:
@@ -403,6 +429,7 @@ def _report(
             if result.fanout_truncated:
                 summary.fanout.note = "more ids than the memory budget allows"
         judge(summary, limits, fanout=plan.settings.fanout, validate=plan.settings.validate)
+    health = _health_result(plan, result, summary.interrupted)
     reports = ReportFiles()
     reports.failed.extend(result.write_failures)
     if plan.html_file:
@@ -411,14 +438,27 @@ def _report(
         )
     summary.unwritten = [failure.one_line() for failure in reports.failed]
     if junit_file:
-        reports.write(junit_file, junit_xml(summary), option="--junit")
+        xml = junit_xml(summary)
+        if health is not None:
+            from wscli.checks.health_report import add_health_suite
+
+            xml = add_health_suite(xml, health, result.elapsed)
+        reports.write(junit_file, xml, option="--junit")
     summary.unwritten = [failure.one_line() for failure in reports.failed]
     if mode == "json":
         import json
 
-        output.write((json.dumps(json_document(summary)) + "\n").encode())
+        document = json_document(summary)
+        if health is not None:
+            document["health"] = health.as_dict()
+        output.write((json.dumps(document) + "\n").encode())
     else:
         _print_table(output, summary_rows(summary), verdict_line(summary))
+        if health is not None:
+            from wscli.checks.health_report import health_text
+
+            text = health_text(health, color=output.color, width=output.width or 120)
+            output.write(("\n" + text).encode("utf-8", "replace"))
     output.flush()
     if result.interrupted is not None:
         # The reason, on stderr too: a CI log shows why the run stopped early.
@@ -431,9 +471,27 @@ def _report(
             "wscli: note: a load process ran above 90 % CPU: delays may be the load"
             " generator's own; use fewer users per process, or more workers"
         )
-    error = reports.ending(verdict_error(summary), output.note)
+    verdict: WscliError | None = verdict_error(summary)
+    if verdict is None and health is not None and not health.ok:
+        from wscli.errors import CheckFailed
+
+        verdict = CheckFailed(health.verdict())
+    error = reports.ending(verdict, output.note)
     if error is not None:
         raise error
+
+
+def _health_result(plan: LoadPlan, result: RunResult, stopped: str | None) -> HealthResult | None:
+    """Every user's stream judged on its own, merged per source (local runs)."""
+    if plan.settings.health is None:
+        return None
+    from wscli.checks.health import merge_results
+    from wscli.load.user import REGISTRY
+
+    results = [engine.result(end=result.ended_at) for engine in REGISTRY.health]
+    merged = merge_results(results, strict=plan.settings.health_strict)
+    merged.stopped = stopped or ""
+    return merged
 
 
 def _print_table(output: Output, rows: list[tuple[str, str]], verdict: str) -> None:

@@ -16,6 +16,7 @@ import click
 from wscli.durations import POSITIVE_MS, POSITIVE_SECONDS
 from wscli.errors import EXIT_CODE_HELP, BadUsage, WscliError
 from wscli.options.connection import connection_params
+from wscli.options.health import health_options
 from wscli.options.help import GroupedCommand
 from wscli.options.state import AppState, pass_state
 
@@ -101,6 +102,8 @@ _seconds = POSITIVE_SECONDS
     type=click.Path(exists=True, dir_okay=False),
     help="JSON Schema for --validate.",
 )
+@health_options()
+@click.option("--strict", is_flag=True, help="With --health, a suspect check fails too.")
 @pass_state
 def probe(
     state: AppState,
@@ -119,6 +122,8 @@ def probe(
     max_latency: float | None,
     validate: bool,
     schema_file: str | None,
+    health_values: dict[str, Any],
+    strict: bool,
 ) -> None:
     """Diagnose a connection to URL step by step; gate CI on a live stream.
 
@@ -136,6 +141,10 @@ def probe(
           --min-count 5 --within 10 --expect-type sensor_reading --max-gap 3 --validate
       wscli probe URL -o json | jq .steps
       wscli probe ws://localhost:8000/ws --resolve localhost:8000:::1,127.0.0.1
+      wscli probe URL --expect-sensors 8 --max-staleness 30s --within 60s
+
+    --health (or any of its flags) listens the whole window and adds one
+    assertion per stream check (coverage, staleness, ...) and a per-source table.
     """
     from wscli.net.tap import Redactor
     from wscli.options.connection import build_connection
@@ -153,7 +162,10 @@ def probe(
         overrides = parse_resolve(resolve)
     except ValueError as exc:
         raise BadUsage(str(exc), hint="e.g. --resolve localhost:8000:127.0.0.1") from None
+    from wscli.options.health import health_config
+
     plan = Plan(
+        health=health_config(health_values, strict=strict),
         timeout=timeout,
         expect_message=expect_message,
         min_count=min_count,

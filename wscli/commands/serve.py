@@ -135,6 +135,41 @@ _count = click.IntRange(min=0)
     metavar="P",
     help="Fault, with --broadcast: each client silently misses a share P of the messages.",
 )
+@click.option(
+    "--stale-sensor",
+    multiple=True,
+    metavar="ID[:AFTER_S]",
+    help="Fault: sensor ID stops reporting AFTER_S seconds in (default 5; repeatable).",
+)
+@click.option(
+    "--duplicate-rate", type=_rate, default=0.0, metavar="P", help="Fault: readings sent twice."
+)
+@click.option(
+    "--reorder-rate",
+    type=_rate,
+    default=0.0,
+    metavar="P",
+    help="Fault: readings held back and sent after that sensor's next one.",
+)
+@click.option(
+    "--skew",
+    multiple=True,
+    metavar="[ID:]SECONDS",
+    help="Fault: shift timestamps by SECONDS, for every sensor or sensor ID (repeatable).",
+)
+@click.option(
+    "--spike-rate", type=_rate, default=0.0, metavar="P", help="Fault: implausible values."
+)
+@click.option(
+    "--flatline", multiple=True, metavar="ID", help="Fault: sensor ID's value stops changing."
+)
+@click.option(
+    "--status-rate",
+    type=_rate,
+    default=0.0,
+    metavar="P",
+    help="Fault: offline / low_battery sensor_status messages.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No per-connection summary lines on stderr.")
 @click.option(
     "--port-file",
@@ -173,6 +208,13 @@ def serve(
     echo: bool,
     broadcast: bool,
     fanout_loss: float,
+    stale_sensor: tuple[str, ...],
+    duplicate_rate: float,
+    reorder_rate: float,
+    skew: tuple[str, ...],
+    spike_rate: float,
+    flatline: tuple[str, ...],
+    status_rate: float,
     quiet: bool,
     port_file: str | None,
     json_ready: bool,
@@ -208,9 +250,29 @@ def serve(
       --fanout-loss P        with --broadcast, each client misses a share P of the
                              shared messages (the summary line says how many)
     A wrong path gets HTTP 404 naming the right one. Ctrl-C stops (exit 130).
+
+    \b
+    Stream faults, each caught by a --health check (reproducible with --seed):
+      --stale-sensor 3:10    sensor 3 stops after 10 s (staleness)
+      --duplicate-rate P     a reading is sent twice (duplicates)
+      --reorder-rate P       a reading arrives after the sensor's next one (order)
+      --skew 600, --skew 3:-90   timestamps shifted (clock skew)
+      --spike-rate P         a value far outside its range (plausibility)
+      --flatline 5           sensor 5's value stops changing (plausibility, suspect)
+      --status-rate P        offline / low_battery statuses (status, suspect)
     """
     from wscli.server.backend import serve_forever
-    from wscli.server.config import ServerConfig
+    from wscli.server.config import ServerConfig, stream_faults
+
+    faults = stream_faults(
+        stale=stale_sensor,
+        duplicate_rate=duplicate_rate,
+        reorder_rate=reorder_rate,
+        skew=skew,
+        spike_rate=spike_rate,
+        flatline=flatline,
+        status_rate=status_rate,
+    )
 
     verdict = pop_verdict_request(verdict_args)
     config = ServerConfig(
@@ -239,6 +301,7 @@ def serve(
         fanout_loss=fanout_loss,
         refuse_next=refuse_next,
         clients=verdict.book if verdict.wanted else None,
+        stream_faults=faults,
     )
     from wscli.server.fdlimit import raise_open_file_limit
 

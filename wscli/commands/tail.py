@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import time
 from contextlib import ExitStack
+from typing import Any
 
 import click
 from click.core import ParameterSource
@@ -15,6 +16,7 @@ from wscli.net.stream import Stream, StreamPolicy
 from wscli.net.tap import Tap
 from wscli.net.target import ConnectOptions
 from wscli.options.connection import connection_options
+from wscli.options.health import health_options
 from wscli.options.help import GroupedCommand
 from wscli.options.state import AppState, pass_state
 from wscli.options.view import ViewOptions, view_options
@@ -55,6 +57,8 @@ DEMO_RATE = 5.0
 )
 @click.option("--no-reconnect", is_flag=True, help="Exit on the first drop instead.")
 @click.option("--demo", is_flag=True, help="Tail the built-in simulated sensor stream.")
+@health_options()
+@click.option("--strict", is_flag=True, help="With --health, a suspect check fails too.")
 @pass_state
 def tail(
     state: AppState,
@@ -68,6 +72,8 @@ def tail(
     backoff: float,
     no_reconnect: bool,
     demo: bool,
+    health_values: dict[str, Any],
+    strict: bool,
 ) -> None:
     """Stream messages from URL (default $WSCLI_URL, else the local sensor stream).
 
@@ -78,6 +84,12 @@ def tail(
       wscli tail --type sensor_reading --location attic --field data.value
       wscli tail --validate --fail-on-invalid -n 100 URL    a CI smoke check
       wscli tail -o jsonl URL | jq .data.value
+      wscli tail --health --expect-sensors 8 URL   a live per-source health table
+
+    --health judges the stream as it flows: on a terminal a per-source table
+    redrawn in place (at most 10 times a second) instead of the lines; in a pipe
+    the usual JSON Lines, then the health report on stderr. Exit 1 when a check
+    fails (a suspect one with --strict).
     """
     if (
         demo
@@ -86,6 +98,14 @@ def tail(
         raise click.UsageError("--demo tails the built-in stream: give --demo or a URL, not both")
     run = view.tail_run(state.color)
     output = run.output
+    from wscli.options.health import health_config
+
+    health = health_config(health_values, strict=strict)
+    if health is not None:
+        from wscli.session.health_view import HealthView
+
+        live = output.is_tty and run.pretty and run.renderer.field_path is None
+        run.health = HealthView(health, output, live=live)
     with ExitStack() as stack:
         if demo:
             conn = _start_demo(stack, conn)

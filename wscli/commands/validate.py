@@ -19,13 +19,15 @@ import click
 from wscli.durations import POSITIVE_SECONDS
 from wscli.errors import EXIT_CODE_HELP, BadUsage, ExitStatus, WscliError, interrupt_status
 from wscli.options.connection import AliasedChoice, connection_params
+from wscli.options.health import health_options
 from wscli.options.help import GroupedCommand
 from wscli.options.state import AppState, pass_state
 
 if TYPE_CHECKING:
+    from wscli.checks.health import HealthConfig, HealthEngine, HealthResult
     from wscli.output.files import ReportFiles
     from wscli.output.terminal import Output
-    from wscli.validate.sources import FileSource, UrlSource
+    from wscli.validate.sources import FileSource, ReceiveTimes, UrlSource
     from wscli.validate.tally import Checker, Failure, Tally
 
 BUILTIN_SCHEMA = "built-in sensor_stream.schema.json"
@@ -50,7 +52,11 @@ def _complete_source(ctx: click.Context, param: click.Parameter, incomplete: str
     help="JSON Schema (2020-12 or draft-07) to check against; default: the built-in one."
     " Relative $refs resolve beside it, never over the network.",
 )
-@click.option("--strict", is_flag=True, help="Also reject properties the schema does not name.")
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Also reject properties the schema does not name; with --health, suspect fails too.",
+)
 @click.option(
     "--check-schema",
     "check_file",
@@ -93,11 +99,13 @@ def _complete_source(ctx: click.Context, param: click.Parameter, incomplete: str
     metavar="SECONDS",
     help="URL sources: stop after this long.",
 )
+@health_options()
 @connection_params(without_url=True)
 @pass_state
 def validate(
     state: AppState,
     conn_values: dict[str, Any],
+    health_values: dict[str, Any],
     sources: tuple[str, ...],
     schema_file: str | None,
     strict: bool,
@@ -129,6 +137,13 @@ def validate(
       wscli validate --schema other.schema.json --strict --max-errors 20 dump.json
       wscli validate -o json data.jsonl | jq '.problems[] | .place + " " + .reason'
       wscli validate --check-schema other.schema.json
+      wscli validate --health --expect-sensors 8 session.jsonl
+      wscli validate --health --max-staleness 30s --rules rules.toml ws://host/stream --duration 60
+
+    --health also judges the stream: every source (data.sensor_id) reporting,
+    fresh, in order, without duplicates, with plausible values and clocks; a
+    per-source table follows the report (-o json: a "health" section). A failed
+    check exits 1; a suspect one only with --strict.
     """
     from wscli.output.terminal import Output
 
@@ -147,11 +162,15 @@ def validate(
     )
     _check_options(specs, conn_values, count, duration, junit_file)
     from wscli.checks.schema import compile_schema
+    from wscli.options.health import health_config
 
+    health = health_config(health_values, strict=strict)
     validator = compile_schema(schema_file, strict=strict)
     with ExitStack() as stack:
         opened = _open(specs, conn_values, stack, count=count, duration=duration)
-        run = ValidateRun(output, fmt=fmt, quiet=quiet, junit_file=junit_file, limit=max_errors)
+        run = ValidateRun(
+            output, fmt=fmt, quiet=quiet, junit_file=junit_file, limit=max_errors, health=health
+        )
         tally = run.tally(validator)
         run.execute(tally, opened)
         run.report(tally, schema=schema_file or BUILTIN_SCHEMA, strict=strict)
@@ -245,6 +264,7 @@ class ValidateRun:
         quiet: bool,
         junit_file: str | None,
         limit: int | None,
+        health: HealthConfig | None = None,
     ) -> None:
         from wscli.validate.reports import TextReport
 
@@ -261,6 +281,12 @@ class ValidateRun:
         self.documents = fmt == "json" or junit_file is not None
         self.document_limit = limit if limit is not None else DOCUMENT_MAX_ERRORS
         self.kept: list[Failure] = []
+        self.health: HealthEngine | None = None
+        self.live = False  # a live source: staleness runs to the wall clock's end of the run
+        if health is not None:
+            from wscli.checks.health import HealthEngine
+
+            self.health = HealthEngine(health)
 
     def tally(self, validator: Checker) -> Tally:
         from wscli.validate.tally import Tally
@@ -286,7 +312,7 @@ class ValidateRun:
 
         try:
             for source in sources:
-                tally.check(source)
+                tally.check(self._watched(source))
                 if isinstance(source, UrlSource) and source.closed and not self.quiet:
                     self.output.note(f"wscli: {source.name}: server closed the stream")
         except KeyboardInterrupt as exc:
@@ -295,6 +321,23 @@ class ValidateRun:
             if isinstance(exc, BadUsage) and tally.messages == 0 and not self.documents:
                 raise
             self.error = exc
+
+    def _watched(self, source: FileSource | UrlSource) -> Any:
+        """The source itself, or with ``--health`` one that feeds the engine on the way."""
+        if self.health is None:
+            return source
+        from wscli.validate.sources import FileSource, ReceiveTimes
+
+        if isinstance(source, FileSource):
+            source.times = times = ReceiveTimes()
+            return HealthWatch(source, self.health, times)
+        self.live = True
+        return HealthWatch(source, self.health, None)
+
+    def health_result(self) -> HealthResult | None:
+        if self.health is None:
+            return None
+        return self.health.result(end=time.time() if self.live else None)
 
     def report(self, tally: Tally, *, schema: str, strict: bool) -> None:
         """Write every requested report, then leave with the run's exit status.
@@ -306,8 +349,9 @@ class ValidateRun:
         from wscli.output.files import ReportFiles
 
         reports = ReportFiles()
+        health = self.health_result()
         with signals_deferred() as held:
-            self._write_reports(tally, schema=schema, strict=strict, reports=reports)
+            self._write_reports(tally, schema=schema, strict=strict, reports=reports, health=health)
         interrupted = self.interrupted or held.exception()
         if interrupted is not None:
             reports.signalled(self.output.note)  # a report it could not write still says so
@@ -315,11 +359,17 @@ class ValidateRun:
         error = reports.ending(self.error, self.output.note)
         if error is not None:
             raise error
-        if not tally.ok:
+        if not tally.ok or (health is not None and not health.ok):
             raise click.exceptions.Exit(ExitStatus.CHECK_FAILED)
 
     def _write_reports(
-        self, tally: Tally, *, schema: str, strict: bool, reports: ReportFiles
+        self,
+        tally: Tally,
+        *,
+        schema: str,
+        strict: bool,
+        reports: ReportFiles,
+        health: HealthResult | None = None,
     ) -> None:
         from wscli.endings import reason_of, stop_phrase
         from wscli.validate.reports import json_document, junit_xml, summary_line
@@ -330,6 +380,8 @@ class ValidateRun:
             interrupted=self.interrupted, error=self.error, ok=tally.ok, messages=tally.messages
         )
         stopped = stop_phrase(reason)
+        if health is not None:
+            health.stopped = stopped
         if self.junit_file is not None:
             xml = junit_xml(
                 tally,
@@ -340,10 +392,16 @@ class ValidateRun:
                 reason=reason,
                 failures=self.kept,
             )
+            if health is not None:
+                from wscli.checks.health_report import add_health_suite
+
+                xml = add_health_suite(xml, health, elapsed)
             reports.write(self.junit_file, xml, option="--junit")
         if self.text is not None:
             if self.error is None or tally.messages:
                 self.text.finish(tally, limit=self.limit, elapsed=elapsed, stopped=stopped)
+                if health is not None:
+                    self._health_text(health)
         else:
             document = json_document(
                 tally,
@@ -356,12 +414,74 @@ class ValidateRun:
                 reason=reason,
                 failures=self.kept,
             )
+            if health is not None:
+                document["health"] = health.as_dict()
+                document["ok"] = document["ok"] and health.ok
             # A file name that is not UTF-8 holds lone surrogates: "?" as in the text report.
             text = json.dumps(document, ensure_ascii=False, indent=2)
             self.output.write(text.encode("utf-8", "replace") + b"\n")
             self.output.flush()
             if reason is not None:
                 self.output.note(f"wscli: {summary_line(tally, elapsed, stopped=stopped)}")
+
+    def _health_text(self, health: HealthResult) -> None:
+        """The per-source table and verdict after the schema report (``-q``: the verdict)."""
+        if self.quiet:
+            text = health.verdict() + "\n"
+        else:
+            from wscli.checks.health_report import health_text
+
+            text = "\n" + health_text(
+                health, color=self.output.color, width=self.output.width or 120
+            )
+        self.output.write(text.encode("utf-8", "replace"))
+        self.output.flush()
+
+
+class HealthWatch:
+    """A source that shows each message to the health engine as the tally reads it.
+
+    The tally's hot loop stays as it is; with ``--health`` off this class is not used.
+    A recording's receive time (header ``started`` + the frame's ``t``) is read inline:
+    this loop runs once per message.
+    """
+
+    def __init__(
+        self,
+        source: FileSource | UrlSource,
+        engine: HealthEngine,
+        times: ReceiveTimes | None,
+    ) -> None:
+        self.source = source
+        self.name = source.name
+        self.engine = engine
+        self.times = times
+
+    @property
+    def kind(self) -> str:
+        return self.source.kind
+
+    @property
+    def unit(self) -> str:
+        return self.source.unit
+
+    def place(self, position: int) -> str:
+        return self.source.place(position)
+
+    def items(self) -> Any:
+        observe, times, now = self.engine.observe, self.times, time.time
+        for item in self.source.items():
+            value = item[1]
+            if value.__class__ is dict:
+                if times is None:
+                    observe(value, now())
+                else:
+                    t, base = times.t, times.base
+                    if base is not None and (t.__class__ is float or t.__class__ is int):
+                        observe(value, base + t)
+                    else:
+                        observe(value, None)
+            yield item
 
 
 def check_schema_file(output: Output, path: str, fmt: str) -> None:

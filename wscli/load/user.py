@@ -78,6 +78,8 @@ class LoadSettings:
     id_field: str = "data.id"
     retries: int = 5
     backoff: float = 0.5
+    health: dict[str, Any] | None = None  # the --health flags' values (wscli.checks.health)
+    health_strict: bool = False
 
     def to_wire(self) -> dict[str, Any]:
         return asdict(self)
@@ -136,10 +138,26 @@ class Registry:
         self.names: set[str] = set()  # message types seen, each a Locust stats entry
         self.reasons: set[str] = set()  # failure texts seen, each a Locust error row
         self.tap: Tap | None = None  # -v / --tap of a local run: shared by every user
+        self.health: list[Any] = []  # --health: one engine per user (local runs)
+        self._health_config: tuple[int, Any] | None = None
         self._prepared: tuple[int, ConnectOptions, Validator | None, tuple[str | int, ...]] | None
         self._prepared = None
 
+    def health_engine(self, settings: LoadSettings) -> Any:
+        """A new engine for one user (each user's stream is judged on its own)."""
+        if settings.health is None:
+            return None
+        from wscli.checks.health import HealthEngine, config_from_values
+
+        if self._health_config is None or self._health_config[0] != id(settings):
+            config = config_from_values(settings.health, strict=settings.health_strict)
+            self._health_config = (id(settings), config)
+        engine = HealthEngine(self._health_config[1])
+        self.health.append(engine)
+        return engine
+
     def reset(self) -> None:
+        self.health = []
         self.records = []
         self.fanout_budget = FANOUT_BUDGET
         self.fanout_truncated = False
@@ -204,6 +222,7 @@ class StreamUser(User):
         self.options, self.validator, self.id_path = REGISTRY.prepare(settings, self.host)
         self.record = UserRecord(label=f"user-{len(REGISTRY.records) + 1}")
         REGISTRY.records.append(self.record)
+        self.health = REGISTRY.health_engine(settings)
         self.stream: Stream | None = None
         self._fire = environment.events.request.fire
         self._dropping = False  # lost, and not (yet) reconnected
@@ -338,7 +357,7 @@ class StreamUser(User):
 
     def _read(self, stream: Stream) -> None:
         """The hot path: one Locust request event per message."""
-        fire, record, validator = self._fire, self.record, self.validator
+        fire, record, validator, health = self._fire, self.record, self.validator, self.health
         by_type = record.by_type
         names = REGISTRY.names
         fanout = self._settings.fanout
@@ -378,6 +397,8 @@ class StreamUser(User):
                     )
                     continue
                 obj = verdict.value
+                if health is not None:
+                    health.observe(obj, now())
                 data = obj.get("data") if type(obj) is dict else None
                 kind = verdict.label
                 name = kind if kind in names else _name_for(kind)

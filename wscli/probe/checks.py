@@ -9,6 +9,7 @@ be tested by feeding values in.
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,6 +67,7 @@ class Plan:
     max_gap: float | None = None
     max_latency_ms: float | None = None
     validate: bool = False
+    health: Any = None  # a wscli.checks.health.HealthConfig: --health and its flags
 
     def specs(self) -> list[tuple[CheckSpec, str]]:
         """The checks asked for, in report order, each with its subject (a type, or "")."""
@@ -87,7 +89,7 @@ class Plan:
     @property
     def checking(self) -> bool:
         """Whether any check was asked for (then probe listens for the window)."""
-        return bool(self.specs())
+        return bool(self.specs()) or self.health is not None
 
     @property
     def window(self) -> float:
@@ -101,7 +103,8 @@ class Plan:
         A check another one settles early (``--min-count`` reached) never ends the window
         while one of these still needs it: every message of the window is judged.
         """
-        return any(spec.whole_window for spec, _ in self.specs())
+        whole = any(spec.whole_window for spec, _ in self.specs())
+        return whole or self.health is not None  # health judges the whole window too
 
     def satisfied(self, window: Window) -> bool:
         """True when listening longer cannot change any verdict (stop early)."""
@@ -148,6 +151,8 @@ class Window:
     invalid: int = 0
     examples: dict[str, list[str]] = field(default_factory=dict)  # check label -> offenders
     lost: str = ""  # the connection ended inside the window: how (redacted)
+    health: Any = None  # the --health engine fed each message (wscli.probe.health)
+    health_result: Any = None  # its verdict, once the checks are evaluated
 
     @property
     def types_seen(self) -> set[str]:
@@ -207,8 +212,11 @@ def evaluate(plan: Plan, window: Window | None) -> list[CheckResult]:
     wanted = [(spec, subject, _expected(spec, subject, plan)) for spec, subject in plan.specs()]
     if window is None:
         return [
-            CheckResult(spec.label(subject), None, expected, "not measured")
-            for spec, subject, expected in wanted
+            *(
+                CheckResult(spec.label(subject), None, expected, "not measured")
+                for spec, subject, expected in wanted
+            ),
+            *_health_checks(plan, window),
         ]
     results: list[CheckResult] = []
     for spec, subject, expected in wanted:
@@ -218,7 +226,31 @@ def evaluate(plan: Plan, window: Window | None) -> list[CheckResult]:
         label = spec.label(subject)
         examples = tuple(window.examples.get(label, ())) if not ok else ()
         results.append(CheckResult(label, ok, expected, measured, examples))
-    return results
+    return results + _health_checks(plan, window)
+
+
+def _health_checks(plan: Plan, window: Window | None) -> list[CheckResult]:
+    """One probe check per health check; a suspect one fails only under ``--strict``."""
+    from wscli.checks.health import PASS, SUSPECT
+    from wscli.probe.health import expectation
+
+    if plan.health is None:
+        return []
+    engine = None if window is None else window.health
+    if window is None or engine is None:
+        return [CheckResult("health", None, "every source healthy", "not measured")]
+    result = engine.result(end=time.time())
+    window.health_result = result
+    strict = result.strict
+    return [
+        CheckResult(
+            f"health {check.check}",
+            check.level == PASS or (check.level == SUSPECT and not strict),
+            expectation(check),
+            f"{check.level}: {check.detail}",
+        )
+        for check in result.checks
+    ]
 
 
 def _expected(spec: CheckSpec, subject: str, plan: Plan) -> str:

@@ -66,6 +66,11 @@ def checklist(result: ProbeResult, *, fancy: bool, color: bool, quiet: bool = Fa
                 label = "hint" if step.status == FAILED else "note"
                 lines.append(f"{'':17}{s('hint', label + ':')} {escape(step.hint)}")
         if result.checks:
+            from wscli.probe.health import source_table
+
+            table = source_table(result.window, color=color, width=None)
+            if table:
+                lines += ["", table]
             lines.append("")
             for check in result.checks:
                 status = {True: OK, False: FAILED, None: NOT_RUN}[check.ok]
@@ -146,6 +151,7 @@ def json_document(result: ProbeResult) -> dict[str, Any]:
             "ended": window.ended,
             "connection_lost": bool(window.lost),
         },
+        **_health_section(window),
     }
 
 
@@ -167,6 +173,14 @@ def _run_case(result: ProbeResult) -> dict[str, Any] | None:
         "type": why or "stopped",
         "body": headline,
     }
+
+
+def _health_section(window: Any) -> dict[str, Any]:
+    """``"health"``: sources and checks, with --health only (probe_health)."""
+    from wscli.probe.health import result_of
+
+    health = result_of(window)
+    return {} if health is None else {"health": health.as_dict()}
 
 
 def junit_xml(result: ProbeResult) -> bytes:
@@ -212,6 +226,9 @@ def junit_xml(result: ProbeResult) -> bytes:
             body = "\n".join([message, *check.examples])
             case.update(outcome="failure", message=message, type="assertion", body=body)
         cases.append(case)
+    from wscli.probe.health import source_cases
+
+    cases += source_cases(result.window)
     ended = _run_case(result)
     if ended is not None:
         cases.append(ended)

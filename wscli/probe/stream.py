@@ -51,6 +51,10 @@ class StreamCheck:
             limit=plan.window, watched=frozenset(plan.expect_types + plan.forbid_types)
         )
         self.expectation_failed = False  # no first message, and checks were asked for
+        if plan.health is not None:  # no import, so no delay, without --health
+            from wscli.probe.health import engine_for
+
+            self.window.health = engine_for(plan)
         self.first_problem = ""
         self.pong_at: float | None = None
         self.lost: WscliError | None = None  # the connection ended inside the window
@@ -179,6 +183,8 @@ class StreamCheck:
         verdict = judge(opcode, payload, self.validator, explain=False)
         valid = (not verdict.failed) if checking else None
         kind = verdict.label
+        if window.health is not None and verdict.is_json:
+            window.health.observe(verdict.value, time.time())
         window.add(at, kind, valid)
         offends = [f"forbid-type {kind}"] if kind in self.plan.forbid_types else []
         if valid is False:

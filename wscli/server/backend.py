@@ -244,7 +244,9 @@ class _Hub:
                 stream_broadcast(self, connection, stats)
             else:
                 dice = random.Random(f"faults-{seed}" if seed is not None else None)
-                self._stream(connection, stats, Simulator(seed), dice)
+                self._stream(
+                    connection, stats, Simulator(seed, faults=self.config.stream_faults), dice
+                )
         except ConnectionClosed as exc:
             self._closed_elsewhere(stats, exc.rcvd.code if exc.rcvd else None, exc)
         except OSError as exc:

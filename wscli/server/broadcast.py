@@ -95,7 +95,7 @@ class Broadcaster:
 
     def _run(self) -> None:
         config = self.config
-        sim = Simulator(config.seed)
+        sim = Simulator(config.seed, faults=config.stream_faults)
         dice = random.Random(f"faults-{config.seed}" if config.seed is not None else None)
         interval = 1.0 / config.rate
         start = time.monotonic()

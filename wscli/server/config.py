@@ -16,6 +16,7 @@ from wscli.errors import BadUsage
 if TYPE_CHECKING:
     from wscli.checks.clients import ClientBook
     from wscli.playback import ReplayPlan
+    from wscli.server.simulator import StreamFaults
 
 DEFAULT_PATH = "/api/ws/sensor/stream"
 MESSAGE_TYPES = ("sensor_reading", "sensor_status", "error")
@@ -56,6 +57,7 @@ class ServerConfig:
     fanout_loss: float = 0.0  # with broadcast: each client silently misses this share
     refuse_next: int = 0  # answer the next N upgrade requests with 503: the client must back off
     clients: ClientBook | None = None  # keep a timeline per client (wscli.checks.clients)
+    stream_faults: StreamFaults | None = None  # --stale-sensor, --skew, ...: what --health catches
 
     def check(self) -> None:
         """Reject settings that cannot work, with the option name in the message.
@@ -152,3 +154,63 @@ class ConnectionStats:
         if self.dropped or self.lagged:
             line += f"; fan-out loss dropped {self.dropped}, lagged {self.lagged}"
         return line
+
+
+def stream_faults(
+    *,
+    stale: tuple[str, ...] = (),
+    duplicate_rate: float = 0.0,
+    reorder_rate: float = 0.0,
+    skew: tuple[str, ...] = (),
+    spike_rate: float = 0.0,
+    flatline: tuple[str, ...] = (),
+    status_rate: float = 0.0,
+) -> StreamFaults | None:
+    """``serve``'s stream-fault options as one value; ``None`` when none is asked for.
+
+    Raises:
+        BadUsage: an ``ID[:SECONDS]`` that is neither, naming the option.
+    """
+    from wscli.server.simulator import DEFAULT_STALE_AFTER, StreamFaults
+
+    stale_after: dict[int, float] = {}
+    for text in stale:
+        sensor, _, after = text.partition(":")
+        stale_after[_sensor_id("--stale-sensor", sensor, text)] = (
+            _seconds("--stale-sensor", after, text) if after else DEFAULT_STALE_AFTER
+        )
+    shifts: dict[int | None, float] = {}
+    for text in skew:
+        sensor, colon, seconds = text.rpartition(":")
+        key = _sensor_id("--skew", sensor, text) if colon else None
+        shifts[key] = _seconds("--skew", seconds, text, signed=True)
+    faults = StreamFaults(
+        stale=stale_after,
+        duplicate_rate=duplicate_rate,
+        reorder_rate=reorder_rate,
+        skew=shifts,
+        spike_rate=spike_rate,
+        flatline=frozenset(_sensor_id("--flatline", s, s) for s in flatline),
+        status_rate=status_rate,
+    )
+    return faults if faults else None
+
+
+def _sensor_id(option: str, text: str, whole: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise BadUsage(
+            f"{option} {whole!r}: {text!r} is not a sensor id",
+            hint="sensor ids are whole numbers, e.g. 3 (serve's sensors are 1-8)",
+        ) from None
+
+
+def _seconds(option: str, text: str, whole: str, *, signed: bool = False) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if value != value or (value < 0 and not signed) or abs(value) == float("inf"):
+        raise BadUsage(f"{option} {whole!r}: {text!r} is not a number of seconds")
+    return value

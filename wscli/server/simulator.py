@@ -12,13 +12,20 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 READING_SHARE = 0.92  # the rest: sensor_status 6%, error 2%
 STATUS_SHARE = 0.06
 MEAN_REVERSION = 0.02  # share of the distance to its baseline a value moves back per reading
+# Statuses a healthy stream sends. "offline" and "low_battery" are what ``--health``
+# flags as suspect, so they come from a failing battery or the --status-rate fault only:
+# a clean stream raises no alarm.
+HEALTHY_STATES = ("online", "degraded", "calibrating")
+HEALTHY_WEIGHTS = (75, 15, 10)
+BAD_STATES = ("offline", "low_battery")
+DEFAULT_STALE_AFTER = 5.0  # seconds into the stream a --stale-sensor stops
 
 
 @dataclass(frozen=True)
@@ -95,6 +102,40 @@ def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+@dataclass(frozen=True)
+class StreamFaults:
+    """Stream-level faults for ``wscli serve``; each one is what a ``--health`` check catches.
+
+    Attributes:
+        stale: sensor id -> seconds after the start at which it stops reporting.
+        duplicate_rate: share of readings sent twice (the same ``data.id``).
+        reorder_rate: share of readings held back and sent after that sensor's next one.
+        skew: sensor id (``None``: every sensor) -> seconds added to its timestamps.
+        spike_rate: share of readings with a value far outside the plausible range.
+        flatline: sensors whose value stops changing.
+        status_rate: share of messages replaced by an offline / low_battery status.
+    """
+
+    stale: dict[int, float] = field(default_factory=dict)
+    duplicate_rate: float = 0.0
+    reorder_rate: float = 0.0
+    skew: dict[int | None, float] = field(default_factory=dict)
+    spike_rate: float = 0.0
+    flatline: frozenset[int] = frozenset()
+    status_rate: float = 0.0
+
+    def __bool__(self) -> bool:
+        return bool(
+            self.stale
+            or self.duplicate_rate
+            or self.reorder_rate
+            or self.skew
+            or self.spike_rate
+            or self.flatline
+            or self.status_rate
+        )
+
+
 @dataclass
 class SensorState:
     """One simulated sensor: a bounded random walk plus a draining battery."""
@@ -108,6 +149,7 @@ class SensorState:
     signal: float
     calibrated_at: datetime
     offset: float
+    measured_at: datetime | None = None  # its last reading: one sensor, one reading per ms
 
     @property
     def quantity(self) -> Quantity:
@@ -117,17 +159,35 @@ class SensorState:
 class Simulator:
     """A stream of envelopes ``{"type": ..., "data": {...}}`` from a few sensors.
 
+    Sensors take turns in a shuffled order, a new order each round, as real sensors
+    report on a cadence: a sensor's gap never exceeds two rounds, so ``--health``'s
+    cadence check stays quiet on a clean stream.
+
     Args:
         seed: makes the stream reproducible; ``None`` is random.
         now: the clock (default: UTC now); the simulator never reads time otherwise.
+        faults: stream faults (``serve --stale-sensor`` ...); rolled on dice of their
+            own, so a seed gives the same underlying stream with or without them.
     """
 
-    def __init__(self, seed: int | None = None, now: Callable[[], datetime] | None = None) -> None:
+    def __init__(
+        self,
+        seed: int | None = None,
+        now: Callable[[], datetime] | None = None,
+        faults: StreamFaults | None = None,
+    ) -> None:
         self.rng = random.Random(seed)
         self.now = now or utc_now
         self.next_id = 1
         start = self.now()
+        self.started = start
         self.sensors = [self._new_sensor(*spec, start) for spec in SENSORS]
+        self._deck: list[SensorState] = []
+        self.faults = faults if faults else None
+        self.fault_rng = random.Random(None if seed is None else f"stream-faults-{seed}")
+        self._pending: list[dict[str, Any]] = []
+        self._held: dict[int, dict[str, Any]] = {}
+        self._frozen: dict[int, float] = {}
 
     def _new_sensor(
         self, sensor_id: int, kind: str, location: str, value: float, start: datetime
@@ -149,18 +209,79 @@ class Simulator:
 
     def next_message(self) -> dict[str, Any]:
         """The next valid envelope: ~92% readings, ~6% status, ~2% errors."""
-        sensor = self.rng.choice(self.sensors)
+        if self._pending:
+            return self._pending.pop(0)
+        sensor = self._next_sensor()
         roll = self.rng.random()
         if roll < READING_SHARE:
-            return self.reading(sensor)
-        if roll < READING_SHARE + STATUS_SHARE:
-            return self.status(sensor)
-        return self.error(sensor)
+            message = self.reading(sensor)
+        elif roll < READING_SHARE + STATUS_SHARE:
+            message = self.status(sensor)
+        else:
+            message = self.error(sensor)
+        if self.faults is None:
+            return message
+        return self._with_faults(sensor, message, self.faults)
+
+    def _next_sensor(self) -> SensorState:
+        """The next sensor in this round's shuffled order (stale sensors sit out)."""
+        for _ in range(2 * len(self.sensors) + 1):
+            if not self._deck:
+                self._deck = list(self.sensors)
+                self.rng.shuffle(self._deck)
+            sensor = self._deck.pop()
+            if self.faults is None or not self._stale(sensor, self.faults):
+                return sensor
+        return sensor  # every sensor is stale: the gateway still reports errors and statuses
+
+    def _stale(self, sensor: SensorState, faults: StreamFaults) -> bool:
+        after = faults.stale.get(sensor.sensor_id)
+        return after is not None and (self.now() - self.started).total_seconds() >= after
+
+    def _with_faults(
+        self, sensor: SensorState, message: dict[str, Any], faults: StreamFaults
+    ) -> dict[str, Any]:
+        """Break the stream the way ``faults`` asks, on dice of its own."""
+        dice = self.fault_rng
+        data = message["data"]
+        sid = sensor.sensor_id
+        if faults.status_rate and dice.random() < faults.status_rate:
+            message = self.status(sensor)
+            state = dice.choice(BAD_STATES)
+            message["data"]["state"] = state
+            message["data"]["message"] = STATUS_MESSAGES[state]
+            data = message["data"]
+        shift = faults.skew.get(sid, faults.skew.get(None))
+        if shift:
+            for name in ("timestamp", "created_at"):
+                if name in data:
+                    moment = datetime.fromisoformat(data[name]) + timedelta(seconds=shift)
+                    data[name] = rfc3339(moment)
+        if message["type"] != "sensor_reading":
+            return message
+        if sid in faults.flatline:
+            data["value"] = self._frozen.setdefault(sid, data["value"])
+        if faults.spike_rate and dice.random() < faults.spike_rate:
+            q = sensor.quantity
+            data["value"] = round(q.high + (q.high - q.low) * dice.uniform(5.0, 10.0), q.digits)
+        if faults.duplicate_rate and dice.random() < faults.duplicate_rate:
+            self._pending.append(json.loads(json.dumps(message)))
+        held = self._held.pop(sid, None)
+        if held is not None:
+            self._pending.append(held)  # after a later reading of the same sensor
+        elif faults.reorder_rate and dice.random() < faults.reorder_rate:
+            self._held[sid] = message
+            return self.next_message()
+        return message
 
     def reading(self, sensor: SensorState) -> dict[str, Any]:
         """A ``sensor_reading`` from this sensor, after one step of drift and drain."""
         self._drift(sensor)
         measured = self.now()
+        last = sensor.measured_at
+        if last is not None and measured - last < timedelta(milliseconds=1):
+            measured = last + timedelta(milliseconds=1)  # a burst: still distinct timestamps
+        sensor.measured_at = measured
         stored = measured + timedelta(milliseconds=self.rng.randint(5, 900))
         reading_id, self.next_id = self.next_id, self.next_id + 1
         q = sensor.quantity
@@ -193,9 +314,7 @@ class Simulator:
         if sensor.battery < 20.0:
             state = "low_battery"
         else:
-            state = self.rng.choices(
-                ["online", "degraded", "calibrating", "offline"], weights=[70, 15, 10, 5]
-            )[0]
+            state = self.rng.choices(HEALTHY_STATES, weights=HEALTHY_WEIGHTS)[0]
         return {
             "type": "sensor_status",
             "data": {

@@ -26,8 +26,10 @@ from wscli.session.render import MessageRenderer, StreamStats, host_port, print_
 FLUSH_EVERY = 0.05  # seconds: the longest stdout holds lines on a stream that never pauses
 
 if TYPE_CHECKING:
+    from wscli.checks.health import HealthResult
     from wscli.checks.schema import Validator
     from wscli.recording import RecordingWriter
+    from wscli.session.health_view import HealthView
 
 
 def load_validator(schema_file: str | None) -> Validator:
@@ -100,6 +102,8 @@ class TailRun:
         self.stats_json: str | None = None  # --stats-json FILE
         self.reports = ReportFiles()
         self.pretty = renderer.mode == "pretty"
+        self.health: HealthView | None = None  # --health (wscli.session.health_view)
+        self.health_result: HealthResult | None = None  # its verdict, once finished
 
     def on_event(self, event: StreamEvent) -> None:
         if event.kind == "disconnected":
@@ -155,6 +159,8 @@ class TailRun:
             self._connect(stream)
             if self.recorder is not None:
                 self.recorder.event("connect", url=stream.options.url)
+            if self.health is not None:
+                self.health.start()
             self._loop(stream)
         except KeyboardInterrupt as exc:
             self._finish(interrupted=True)
@@ -205,6 +211,10 @@ class TailRun:
         """The summary; a first SIGTERM/Ctrl-C meanwhile waits until it is printed."""
         with signals_deferred() as held:
             self.output.flush()
+            if self.health is not None:
+                self.health_result = self.health.finish(
+                    stopped="interrupted" if interrupted else ""
+                )
             if interrupted and self.output.err_is_tty:
                 self.output.note("")  # end the terminal's ^C echo line
             self._tell_misses()
@@ -269,7 +279,13 @@ class TailRun:
         ]
 
     def _verdict(self, stream: FrameSource) -> None:
-        """``--validate``: exit 1 with the counts in one line if any message failed."""
+        """``--validate``: exit 1 with the counts in one line if any message failed.
+
+        ``--health``: exit 1 with the health verdict when a check failed.
+        """
+        health = self.health_result
+        if health is not None and not health.ok and self.validator is None:
+            raise CheckFailed(health.verdict(), where=stream.options.where)
         if self.validator is None:
             return
         stats = self.stats
@@ -278,6 +294,8 @@ class TailRun:
         if stats.binary:
             counts += f", {stats.binary} binary"
         if not bad:
+            if health is not None and not health.ok:
+                raise CheckFailed(health.verdict(), where=stream.options.where)
             return  # success is quiet: stderr stays empty for `tail --validate | ...`
         noun = "message" if stats.total == 1 else "messages"
         raise CheckFailed(
@@ -292,6 +310,9 @@ class TailRun:
         mfilter, stats, count = self.filter, self.stats, self.count
         watch = self.watch
         emit, by_type, now = renderer.message, stats.by_type, time.time
+        health = self.health
+        if health is not None and health.live:
+            emit = health.message  # the live table replaces the scrolling lines
         skip_non_json = mfilter is not None or renderer.field_path is not None
         # One shared judgement per message (wscli.checks.judgement); with --filter only the
         # messages that pass the filter are validated, so it judges those afterwards.
@@ -322,6 +343,8 @@ class TailRun:
             else:
                 by_type[verdict.label] += 1
                 obj = verdict.value
+                if health is not None:
+                    health.observe(obj)
                 if mfilter is not None:
                     if not mfilter.matches(obj):
                         if watch is not None:

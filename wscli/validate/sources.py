@@ -113,6 +113,7 @@ class FileSource:
         self.limit = limit
         self._stream = stream
         self._kind = "unknown"
+        self.times: ReceiveTimes | None = None  # set to learn recordings' receive times
 
     @property
     def kind(self) -> str:
@@ -157,7 +158,7 @@ class FileSource:
             else:
                 yield from document_items(text)
         elif self._kind == RECORDING:
-            yield from recording_items(reader, self.name)
+            yield from recording_items(reader, self.name, self.times)
         elif self._kind == TRANSCRIPT:
             yield from transcript_items(reader)
         else:
@@ -320,13 +321,42 @@ def _tail_wrapper(obj: dict[str, object]) -> object:
     return obj
 
 
+class ReceiveTimes:
+    """When the message a recording yielded last was received (``--health``'s time axis).
+
+    Filled only when asked for, so plain validation pays nothing: the header's
+    ``started`` plus each frame's ``t``.
+    """
+
+    __slots__ = ("base", "t")
+
+    def __init__(self) -> None:
+        self.base: float | None = None
+        self.t: object = None
+
+    def header(self, record: dict[str, Any]) -> None:
+        from wscli.checks.health import parse_timestamp
+
+        self.base = parse_timestamp(record.get("started"))
+
+    def now(self) -> float | None:
+        """POSIX seconds, or ``None`` when the recording does not say."""
+        t = self.t
+        if self.base is None or (t.__class__ is not float and t.__class__ is not int):
+            return None
+        return self.base + t
+
+
 def recording_items(
-    lines: Iterable[tuple[int, bytes | Malformed]], name: str
+    lines: Iterable[tuple[int, bytes | Malformed]],
+    name: str,
+    times: ReceiveTimes | None = None,
 ) -> Iterator[tuple[int, object]]:
     """Received text frames of a recording; received binary frames are malformed.
 
     Sent frames, control frames and events are not messages and are skipped; a second
     header (``cat a.rec b.rec``) starts another recording and is skipped too.
+    ``times``, when given, follows each yielded frame's receive time.
     """
     fast, fast_error, limit = _fast_loads, _FastError, MAX_DEPTH
     for number, raw in lines:
@@ -342,6 +372,8 @@ def recording_items(
                 and "event" not in record  # as _recording_record: an event is never a message
             ):
                 text = record.get("text")
+                if times is not None:
+                    times.t = record.get("t")
                 if type(text) is str:
                     try:
                         message = fast(text)
@@ -353,6 +385,11 @@ def recording_items(
                             message = message if reason is None else Malformed(reason)
                         yield number, message
                     continue
+            if times is not None and type(record) is dict:
+                if is_recording_header(record):
+                    times.header(record)
+                else:
+                    times.t = record.get("t")
             item = _recording_record(record, name)
         if item is not NOT_A_MESSAGE:
             yield number, item
